@@ -1,0 +1,110 @@
+# hyperion: installer image and first-boot appliance builder for a Debian/Xen host.
+#
+#   make              build hyperion-build and hyperion-firstboot
+#   make check        unit tests, plain and under ASan+UBSan, and a bounded fuzz run
+#   make install      into $(DESTDIR)$(PREFIX)
+#   make deps         install the Debian build and run dependencies (root)
+
+VERSION   := 0.1
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share/hyperion
+DESTDIR   ?=
+
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+STRICT    := -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE
+DEFS      := -DHYPERION_VERSION='"$(VERSION)"' -DHYPERION_DATADIR='"$(DATADIR)"'
+SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# Each library through pkg-config, each for its own job.
+LIB_PKGS       := inih
+BUILD_PKGS     := $(LIB_PKGS)
+FIRSTBOOT_PKGS := $(LIB_PKGS)
+TEST_PKGS      := $(LIB_PKGS) cmocka
+
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
+pc_libs   = $(shell $(PKG_CONFIG) --libs $(1))
+
+LIB_SRC       := $(wildcard lib/*.c)
+BUILD_SRC     := $(wildcard builder/*.c)
+FIRSTBOOT_SRC := $(wildcard firstboot/*.c)
+TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
+
+# Debian packages: to build, to run the tests, to build images.
+DEPS_BUILD := build-essential pkg-config libinih-dev
+DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev
+DEPS_RUN   :=
+
+all: build/hyperion-build build/hyperion-firstboot
+
+# Objects: build/ (plain) and build-san/ (sanitizers), same rules.
+define objrules
+$(1)/%.o: %.c $$(wildcard lib/*.h builder/*.h firstboot/*.h tests/*.h) Makefile
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(STRICT) $$(CFLAGS) $(2) $$(DEFS) -Ilib -Ibuilder -Ifirstboot $$(call pc_cflags,$$(TEST_PKGS) $$(BUILD_PKGS) $$(FIRSTBOOT_PKGS)) -c $$< -o $$@
+endef
+$(eval $(call objrules,build,))
+$(eval $(call objrules,build-san,$(SANITIZE)))
+
+build/hyperion-build: $(patsubst %.c,build/%.o,$(BUILD_SRC) $(LIB_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,$(BUILD_PKGS))
+
+build/hyperion-firstboot: $(patsubst %.c,build/%.o,$(FIRSTBOOT_SRC) $(LIB_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,$(FIRSTBOOT_PKGS))
+
+# Test binaries link the library code and the program code but its main().
+LIBOBJ       = $(patsubst %.c,$(1)/%.o,$(LIB_SRC) $(filter-out builder/main.c,$(BUILD_SRC)) $(filter-out firstboot/main.c,$(FIRSTBOOT_SRC)))
+ALL_LIBS     = $(call pc_libs,$(TEST_PKGS) $(BUILD_PKGS) $(FIRSTBOOT_PKGS))
+
+build/tests/%: build/tests/%.o $(call LIBOBJ,build)
+	$(CC) $(CFLAGS) -o $@ $^ $(ALL_LIBS)
+build-san/tests/%: build-san/tests/%.o $(call LIBOBJ,build-san)
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(ALL_LIBS)
+
+.PRECIOUS: build/%.o build-san/%.o build/tests/%.o build-san/tests/%.o
+
+check: all $(addprefix build/tests/,$(TESTS)) $(addprefix build-san/tests/,$(TESTS)) build-san/hyperion-build
+	@tests/run-tests build $(TESTS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		tests/run-tests build-san $(TESTS)
+	@tests/test-check.sh build-san/hyperion-build
+	@$(MAKE) --no-print-directory fuzz-run
+
+build-san/hyperion-build: $(patsubst %.c,build-san/%.o,$(BUILD_SRC) $(LIB_SRC))
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(call pc_libs,$(BUILD_PKGS))
+
+# libFuzzer on the profile parser (clang). "make fuzz" runs it longer.
+FUZZ_SECONDS ?= 30
+FUZZ_CC ?= clang
+build-fuzz/fuzz-profile: tests/fuzz-profile.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(STRICT) -g -O1 -fsanitize=fuzzer,address,undefined $(DEFS) -Ilib $(call pc_cflags,inih) \
+		-o $@ tests/fuzz-profile.c $(LIB_SRC) $(call pc_libs,inih)
+fuzz-run: build-fuzz/fuzz-profile
+	@mkdir -p build-fuzz/corpus
+	@cp profiles/*/*.conf tests/data/fuzz-seeds/* build-fuzz/corpus/ 2>/dev/null || true
+	build-fuzz/fuzz-profile -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+		-dict=tests/data/profile.dict build-fuzz/corpus 2>build-fuzz/fuzz.log \
+		|| { tail -n 40 build-fuzz/fuzz.log; exit 1; }
+	@grep -E '^(Done|#[0-9]+ *DONE)' build-fuzz/fuzz.log | tail -n 1
+fuzz:
+	$(MAKE) fuzz-run FUZZ_SECONDS=600
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)
+	install -m 0755 build/hyperion-build build/hyperion-firstboot $(DESTDIR)$(SBINDIR)/
+	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	cp -R --no-preserve=ownership profiles overlays $(DESTDIR)$(DATADIR)/
+
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_RUN)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all check install deps clean fuzz fuzz-run

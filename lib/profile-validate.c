@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * profile-validate.c: the checks a single value cannot make alone: names
+ * that refer to other sections, sizes that must agree, mount points used
+ * once. Each message names the line of the key at fault (or of its
+ * section, when the key is missing). Defaults that depend on other
+ * sections (a partition's filesystem, a domain's volume group, bridge
+ * and MAC) are filled in here, so that the printed profile shows them.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile-internal.h"
+#include "size.h"
+#include "strutil.h"
+
+/* Where key was set, else the section line, else the profile as a whole. */
+static Loc where(ParseState *s, const SectionHead *h, SectionKind kind, const char *key) {
+        if (key) {
+                int i = key_index(&section_defs[kind], key);
+                if (i >= 0 && h->key_loc[i].line > 0)
+                        return h->key_loc[i];
+        }
+        if (h->loc.line > 0)
+                return h->loc;
+        return (Loc) { s->p->files[0], 0 };
+}
+
+static bool only_chars(const char *s, const char *allowed) {
+        return strspn(s, allowed) == strlen(s);
+}
+
+#define LOWER "abcdefghijklmnopqrstuvwxyz"
+#define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define DIGITS "0123456789"
+
+static bool valid_hostname(const char *s) {
+        size_t n = strlen(s);
+        return n > 0 && n <= 63 && only_chars(s, LOWER DIGITS "-") && s[0] != '-' && s[n - 1] != '-';
+}
+
+static bool valid_ifname(const char *s) {
+        size_t n = strlen(s);
+        return n > 0 && n < 16 && only_chars(s, LOWER UPPER DIGITS "_.-");
+}
+
+static bool valid_ipv4(const char *s) {
+        struct in_addr a;
+        return inet_pton(AF_INET, s, &a) == 1;
+}
+
+static bool valid_ip(const char *s) {
+        struct in6_addr a;
+        return valid_ipv4(s) || inet_pton(AF_INET6, s, &a) == 1;
+}
+
+/* "dhcp" or A.B.C.D/N */
+static bool valid_address(const char *s) {
+        if (streq(s, "dhcp"))
+                return true;
+        const char *slash = strchr(s, '/');
+        if (!slash || !slash[1] || strlen(slash + 1) > 2 || !only_chars(slash + 1, DIGITS))
+                return false;
+        if (atoi(slash + 1) > 32)
+                return false;
+        _cleanup_free_ char *ip = xstrndup(s, (size_t) (slash - s));
+        return valid_ipv4(ip);
+}
+
+static bool valid_mac(const char *s) {
+        if (strlen(s) != 17)
+                return false;
+        for (int i = 0; i < 17; i++) {
+                if (i % 3 == 2) {
+                        if (s[i] != ':')
+                                return false;
+                } else if (!isxdigit((unsigned char) s[i]))
+                        return false;
+        }
+        /* Unicast: the lowest bit of the first octet is clear. */
+        return (strtoul(s, NULL, 16) & 1) == 0;
+}
+
+static bool valid_mount_point(const char *s) {
+        if (s[0] != '/' || strstr(s, "//") || strstr(s, "/../") || endswith(s, "/..") ||
+            strstr(s, "/./") || endswith(s, "/.") || (strlen(s) > 1 && endswith(s, "/")))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (isspace((unsigned char) *p) || !isprint((unsigned char) *p))
+                        return false;
+        return true;
+}
+
+/* Xen's own OUI 00:16:3e, as xl uses, and three bytes of FNV-1a over
+ * "host/domain" (top bit clear, as xl does), so that the same profile gives
+ * the same MAC on every install. */
+static void derive_mac(const char *host, const char *name, char buf[static 18]) {
+        uint32_t h = 2166136261u;
+        for (const char *p = host; *p; p++)
+                h = (h ^ (uint8_t) *p) * 16777619u;
+        h = (h ^ '/') * 16777619u;
+        for (const char *p = name; *p; p++)
+                h = (h ^ (uint8_t) *p) * 16777619u;
+        snprintf(buf, 18, "00:16:3e:%02x:%02x:%02x", (h >> 16) & 0x7f, (h >> 8) & 0xff, h & 0xff);
+}
+
+/* ---- singletons ---------------------------------------------------------- */
+
+static void check_distribution(ParseState *s) {
+        Distribution *d = &s->p->distribution;
+        SectionKind k = SECTION_DISTRIBUTION;
+        if (isempty(d->suite) || !only_chars(d->suite, LOWER DIGITS "-"))
+                profile_error(s, where(s, &d->head, k, "Suite"),
+                              "invalid suite '%s' (expected a Debian suite such as trixie or bookworm)", d->suite);
+        if (!isempty(d->mirror) && !startswith(d->mirror, "http://") && !startswith(d->mirror, "https://") &&
+            !startswith(d->mirror, "file:/"))
+                profile_error(s, where(s, &d->head, k, "Mirror"),
+                              "invalid mirror '%s' (expected an http://, https:// or file:// URL, or nothing for the build machine's own)",
+                              d->mirror);
+        if (!d->components[0])
+                profile_error(s, where(s, &d->head, k, "Components"), "Components= is empty (expected at least 'main')");
+        for (char **c = d->components; *c; c++)
+                if (!only_chars(*c, LOWER "-"))
+                        profile_error(s, where(s, &d->head, k, "Components"), "invalid component '%s'", *c);
+        if (!streq(d->architecture, "amd64"))
+                profile_error(s, where(s, &d->head, k, "Architecture"),
+                              "architecture '%s' is not supported (only amd64, for Xen on x86)", d->architecture);
+}
+
+static void check_packages(ParseState *s) {
+        Packages *x = &s->p->packages;
+        for (char **i = x->install; *i; i++)
+                if (!only_chars(*i, LOWER DIGITS "+-.:=") || !isalnum((unsigned char) (*i)[0]))
+                        profile_error(s, where(s, &x->head, SECTION_PACKAGES, "Install"), "invalid package name '%s'", *i);
+        /* Normalised: sorted, each once. */
+        strv_sort(x->install);
+        size_t w = 0;
+        for (size_t r = 0; x->install[r]; r++) {
+                if (w > 0 && streq(x->install[w - 1], x->install[r])) {
+                        free(x->install[r]);
+                        continue;
+                }
+                x->install[w++] = x->install[r];
+        }
+        x->install[w] = NULL;
+}
+
+static void check_image(ParseState *s) {
+        Image *im = &s->p->image;
+        size_t n = strlen(im->label);
+        if (n == 0 || n > 32 || !only_chars(im->label, UPPER DIGITS "_"))
+                profile_error(s, where(s, &im->head, SECTION_IMAGE, "Label"),
+                              "invalid label '%s' (1 to 32 characters among A-Z, 0-9 and '_')", im->label);
+        if (!isempty(im->source_date_epoch) &&
+            (!only_chars(im->source_date_epoch, DIGITS) || strlen(im->source_date_epoch) > 12))
+                profile_error(s, where(s, &im->head, SECTION_IMAGE, "SourceDateEpoch"),
+                              "invalid SourceDateEpoch= '%s' (expected seconds since 1970, as 'date +%%s' prints)",
+                              im->source_date_epoch);
+}
+
+static void check_host(ParseState *s) {
+        Host *h = &s->p->host;
+        SectionKind k = SECTION_HOST;
+        if (isempty(h->hostname))
+                profile_error(s, where(s, &h->head, k, "Hostname"), "Hostname= is required in [Host]");
+        else if (!valid_hostname(h->hostname))
+                profile_error(s, where(s, &h->head, k, "Hostname"),
+                              "invalid host name '%s' (a-z, 0-9 and '-', at most 63 characters)", h->hostname);
+        if (!isempty(h->domain) && !only_chars(h->domain, LOWER DIGITS "-."))
+                profile_error(s, where(s, &h->head, k, "Domain"), "invalid domain '%s'", h->domain);
+        if (isempty(h->locale) || !only_chars(h->locale, LOWER UPPER DIGITS "_.@-"))
+                profile_error(s, where(s, &h->head, k, "Locale"), "invalid locale '%s' (expected a name such as en_US.UTF-8)",
+                              h->locale);
+        if (isempty(h->keymap) || !only_chars(h->keymap, LOWER DIGITS "_-"))
+                profile_error(s, where(s, &h->head, k, "Keymap"), "invalid keymap '%s' (expected a name such as us or fr)",
+                              h->keymap);
+        if (isempty(h->timezone) || !only_chars(h->timezone, LOWER UPPER DIGITS "_/+-") || strstr(h->timezone, "..") ||
+            h->timezone[0] == '/')
+                profile_error(s, where(s, &h->head, k, "Timezone"),
+                              "invalid time zone '%s' (expected a name such as Europe/Paris)", h->timezone);
+        for (char **key = h->root_authorized_keys; *key; key++)
+                if (!startswith(*key, "ssh-") && !startswith(*key, "ecdsa-") && !startswith(*key, "sk-"))
+                        profile_error(s, where(s, &h->head, k, "RootAuthorizedKeys"),
+                                      "RootAuthorizedKeys= holds something that is not an SSH public key "
+                                      "(expected a line such as 'ssh-ed25519 AAAA... comment')");
+        if (!isempty(h->root_password_hash) && (h->root_password_hash[0] != '$' || strchr(h->root_password_hash, ':') ||
+                                                strpbrk(h->root_password_hash, " \t")))
+                profile_error(s, where(s, &h->head, k, "RootPasswordHash"),
+                              "RootPasswordHash= must be a crypt(3) hash starting with '$' (make one with 'mkpasswd -m yescrypt')");
+}
+
+static void check_network(ParseState *s) {
+        Network *n = &s->p->network;
+        SectionKind k = SECTION_NETWORK;
+        if (!valid_ifname(n->bridge))
+                profile_error(s, where(s, &n->head, k, "Bridge"), "invalid bridge name '%s' (at most 15 letters, digits, '_', '.' or '-')",
+                              n->bridge);
+        if (!streq(n->interface, "auto") && !valid_ifname(n->interface))
+                profile_error(s, where(s, &n->head, k, "Interface"),
+                              "invalid interface name '%s' (expected auto or a name such as enp1s0)", n->interface);
+        if (!valid_address(n->address))
+                profile_error(s, where(s, &n->head, k, "Address"),
+                              "invalid address '%s' (expected dhcp or ADDRESS/PREFIX, as in 192.168.1.2/24)", n->address);
+        if (!isempty(n->gateway)) {
+                if (!valid_ipv4(n->gateway))
+                        profile_error(s, where(s, &n->head, k, "Gateway"), "invalid gateway '%s' (expected an IPv4 address)",
+                                      n->gateway);
+                else if (streq(n->address, "dhcp"))
+                        profile_error(s, where(s, &n->head, k, "Gateway"), "Gateway= needs a static Address= (DHCP gives its own)");
+        }
+        for (char **d = n->dns; *d; d++)
+                if (!valid_ip(*d))
+                        profile_error(s, where(s, &n->head, k, "DNS"), "invalid DNS server '%s' (expected an IP address)", *d);
+}
+
+static void check_xen(ParseState *s) {
+        Xen *x = &s->p->xen;
+        if (x->dom0_memory < 256 * MiB || x->dom0_memory % MiB)
+                profile_error(s, where(s, &x->head, SECTION_XEN, "Dom0Memory"),
+                              "Dom0Memory= must be a whole number of MiB, at least 256M");
+        if (x->dom0_vcpus > 4096)
+                profile_error(s, where(s, &x->head, SECTION_XEN, "Dom0VCPUs"), "Dom0VCPUs= is out of range (0 means all)");
+        if (strpbrk(x->command_line, "\"\\'"))
+                profile_error(s, where(s, &x->head, SECTION_XEN, "CommandLine"),
+                              "CommandLine= cannot hold quotes or backslashes (it goes into a GRUB setting)");
+}
+
+/* ---- mount points -------------------------------------------------------- */
+
+typedef struct MountUse {
+        const char *path;
+        char *what;
+        Loc loc;
+} MountUse;
+
+/* Takes ownership of what. */
+static void check_mount(ParseState *s, MountUse **uses, size_t *n, const char *path, char *what, Loc loc) {
+        if (!valid_mount_point(path)) {
+                free(what);
+                profile_error(s, loc, "invalid mount point '%s' (an absolute path such as /srv/data)", path);
+                return;
+        }
+        for (size_t i = 0; i < *n; i++)
+                if (streq((*uses)[i].path, path)) {
+                        profile_error(s, loc, "mount point '%s' is used twice (also by %s at %s:%u)", path, (*uses)[i].what,
+                                      (*uses)[i].loc.file, (*uses)[i].loc.line);
+                        free(what);
+                        return;
+                }
+        *uses = xrealloc(*uses, (*n + 1) * sizeof(MountUse));
+        (*uses)[(*n)++] = (MountUse) { path, what, loc };
+}
+
+/* ---- disks and partitions ------------------------------------------------ */
+
+static FsType default_format(PartType t) {
+        switch (t) {
+        case PART_LINUX: return FS_EXT4;
+        case PART_ESP: return FS_VFAT;
+        case PART_SWAP: return FS_SWAP;
+        default: return FS_NONE;
+        }
+}
+
+static bool format_fits(PartType t, FsType f) {
+        switch (t) {
+        case PART_LINUX: return f == FS_EXT4 || f == FS_VFAT || f == FS_NONE;
+        case PART_ESP: return f == FS_VFAT;
+        case PART_SWAP: return f == FS_SWAP;
+        default: return f == FS_NONE;
+        }
+}
+
+static void check_label(ParseState *s, const char *label, FsType f, Loc loc) {
+        size_t max = f == FS_VFAT ? 11 : 16;
+        if (isempty(label))
+                return;
+        if (f == FS_NONE)
+                profile_error(s, loc, "Label= needs a filesystem (Format= is none)");
+        else if (strlen(label) > max || !only_chars(label, LOWER UPPER DIGITS "_-."))
+                profile_error(s, loc, "invalid label '%s' for %s (at most %zu letters, digits, '_', '-' or '.')", label,
+                              fs_type_to_string(f), max);
+}
+
+static void check_disks(ParseState *s, MountUse **mounts, size_t *n_mounts) {
+        Profile *p = s->p;
+        for (size_t i = 0; i < p->n_disks; i++) {
+                Disk *d = p->disks[i];
+                const SectionKind k = SECTION_DISK;
+                if (d->match_size == 0 && isempty(d->match_model) && isempty(d->match_serial) && isempty(d->match_wwn) &&
+                    isempty(d->match_by_id))
+                        profile_error(s, d->head.loc,
+                                      "disk '%s' has no Match key (give MatchSize=, MatchModel=, MatchSerial=, MatchWWN= or MatchById=)",
+                                      d->head.name);
+                if (d->match_size_tolerance > 2000)
+                        profile_error(s, where(s, &d->head, k, "MatchSizeTolerance"),
+                                      "MatchSizeTolerance= above 20%% would match disks of other sizes");
+                if (strchr(d->match_by_id, '/') && !startswith(d->match_by_id, "/dev/disk/by-id/"))
+                        profile_error(s, where(s, &d->head, k, "MatchById"),
+                                      "MatchById= takes a name under /dev/disk/by-id/, not '%s'", d->match_by_id);
+                if (!isempty(d->mount)) {
+                        if (d->use != DISK_KEEP)
+                                profile_error(s, where(s, &d->head, k, "Mount"),
+                                              "Mount= is only for a disk with Use=keep (to mount the filesystem it holds)");
+                        else {
+                                char *what = xasprintf("disk '%s'", d->head.name);
+                                check_mount(s, mounts, n_mounts, d->mount, what, where(s, &d->head, k, "Mount"));
+                        }
+                }
+                if (d->mount_partition == 0)
+                        profile_error(s, where(s, &d->head, k, "MountPartition"), "MountPartition= counts from 1");
+        }
+}
+
+static void check_partitions(ParseState *s, MountUse **mounts, size_t *n_mounts) {
+        Profile *p = s->p;
+        const SectionKind k = SECTION_PARTITION;
+        for (size_t i = 0; i < p->n_partitions; i++) {
+                Partition *x = p->partitions[i];
+                const char *dname = x->head.parent;
+                Disk *d = profile_find_disk(p, dname);
+                if (!d) {
+                        profile_error(s, x->head.loc, "partition '%s/%s' is on disk '%s', which has no [Disk %s] section", dname,
+                                      x->head.name, dname, dname);
+                        continue;
+                }
+                for (size_t j = 0; j < p->n_disks; j++)
+                        if (p->disks[j] == d)
+                                x->disk = j;
+                if (d->use != DISK_FORMAT) {
+                        profile_error(s, x->head.loc,
+                                      "partition '%s/%s' is on disk '%s', which has Use=%s: only a disk with Use=format is partitioned",
+                                      dname, x->head.name, dname, disk_use_to_string(d->use));
+                        continue;
+                }
+                if (!x->size.rest && x->size.bytes == 0)
+                        profile_error(s, x->head.loc, "partition '%s/%s' has no Size= (a size such as 15G, or rest)", dname,
+                                      x->head.name);
+                else if (!x->size.rest && x->size.bytes % MiB)
+                        profile_error(s, where(s, &x->head, k, "Size"),
+                                      "Size= of partition '%s/%s' must be a whole number of MiB (partitions are 1 MiB aligned)",
+                                      dname, x->head.name);
+                if (x->format == FS_AUTO)
+                        x->format = default_format(x->type);
+                else if (!format_fits(x->type, x->format))
+                        profile_error(s, where(s, &x->head, k, "Format"),
+                                      "Format=%s does not fit Type=%s (%s)", fs_type_to_string(x->format),
+                                      part_type_to_string(x->type),
+                                      x->type == PART_LINUX  ? "a linux partition takes ext4, vfat or none"
+                                      : x->type == PART_ESP  ? "an EFI system partition is vfat"
+                                      : x->type == PART_SWAP ? "a swap partition is swap"
+                                                             : "this type holds no filesystem");
+                check_label(s, x->label, x->format, where(s, &x->head, k, "Label"));
+                if (!isempty(x->mount)) {
+                        if (x->format == FS_NONE || x->format == FS_SWAP)
+                                profile_error(s, where(s, &x->head, k, "Mount"),
+                                              "partition '%s/%s' cannot be mounted: it has no filesystem (Format=%s)", dname,
+                                              x->head.name, fs_type_to_string(x->format));
+                        else {
+                                char *what = xasprintf("partition '%s/%s'", dname, x->head.name);
+                                check_mount(s, mounts, n_mounts, x->mount, what, where(s, &x->head, k, "Mount"));
+                        }
+                }
+                if (x->type == PART_LVM) {
+                        if (isempty(x->volume_group))
+                                profile_error(s, x->head.loc, "partition '%s/%s' has Type=lvm but no VolumeGroup=", dname,
+                                              x->head.name);
+                        else if (!profile_find_volume_group(p, x->volume_group))
+                                profile_error(s, where(s, &x->head, k, "VolumeGroup"),
+                                              "partition '%s/%s' names volume group '%s', which has no [VolumeGroup %s] section",
+                                              dname, x->head.name, x->volume_group, x->volume_group);
+                } else if (!isempty(x->volume_group))
+                        profile_error(s, where(s, &x->head, k, "VolumeGroup"), "VolumeGroup= is only for a partition with Type=lvm");
+                if (x->type == PART_BIOS_GRUB && d->table != TABLE_GPT)
+                        profile_error(s, where(s, &x->head, k, "Type"), "Type=bios_grub needs a disk with Table=gpt");
+        }
+
+        /* Per disk: one "rest", a table that holds them all, something to format. */
+        for (size_t j = 0; j < p->n_disks; j++) {
+                Disk *d = p->disks[j];
+                const Partition *rest = NULL;
+                size_t count = 0;
+                for (size_t i = 0; i < p->n_partitions; i++) {
+                        Partition *x = p->partitions[i];
+                        if (!streq(x->head.parent, d->head.name))
+                                continue;
+                        count++;
+                        if (!x->size.rest)
+                                continue;
+                        if (rest)
+                                profile_error(s, where(s, &x->head, k, "Size"),
+                                              "disk '%s' has a second 'rest' partition '%s' (the first is '%s'): only one can fill the disk",
+                                              d->head.name, x->head.name, rest->head.name);
+                        else
+                                rest = x;
+                }
+                if (d->use == DISK_FORMAT && count == 0)
+                        profile_error(s, d->head.loc, "disk '%s' has Use=format but no partitions (add a [Partition %s/NAME])",
+                                      d->head.name, d->head.name);
+                if (d->table == TABLE_MSDOS && count > 4)
+                        profile_error(s, where(s, &d->head, SECTION_DISK, "Table"),
+                                      "disk '%s' has %zu partitions, and Table=msdos holds at most 4", d->head.name, count);
+        }
+}
+
+/* ---- LVM ----------------------------------------------------------------- */
+
+static void check_volume_groups(ParseState *s, MountUse **mounts, size_t *n_mounts) {
+        Profile *p = s->p;
+        for (size_t i = 0; i < p->n_volume_groups; i++) {
+                VolumeGroup *vg = p->volume_groups[i];
+                uint64_t e = vg->extent_size;
+                if (e < MiB || (e & (e - 1)))
+                        profile_error(s, where(s, &vg->head, SECTION_VOLUME_GROUP, "ExtentSize"),
+                                      "ExtentSize= must be a power of two of at least 1M");
+                bool has_pv = false;
+                for (size_t j = 0; j < p->n_partitions; j++)
+                        if (p->partitions[j]->type == PART_LVM && streq(p->partitions[j]->volume_group, vg->head.name))
+                                has_pv = true;
+                if (!has_pv)
+                        profile_error(s, vg->head.loc,
+                                      "volume group '%s' has no physical volume (give a partition Type=lvm and VolumeGroup=%s)",
+                                      vg->head.name, vg->head.name);
+        }
+        for (size_t i = 0; i < p->n_volumes; i++) {
+                Volume *v = p->volumes[i];
+                const SectionKind k = SECTION_VOLUME;
+                if (!profile_find_volume_group(p, v->head.parent)) {
+                        profile_error(s, v->head.loc, "volume '%s/%s' is in volume group '%s', which has no [VolumeGroup %s] section",
+                                      v->head.parent, v->head.name, v->head.parent, v->head.parent);
+                        continue;
+                }
+                if (v->size == 0)
+                        profile_error(s, v->head.loc, "volume '%s/%s' has no Size=", v->head.parent, v->head.name);
+                check_label(s, v->label, v->format, where(s, &v->head, k, "Label"));
+                if (!isempty(v->mount)) {
+                        if (v->format == FS_NONE || v->format == FS_SWAP)
+                                profile_error(s, where(s, &v->head, k, "Mount"),
+                                              "volume '%s/%s' cannot be mounted: it has no filesystem (Format=%s)", v->head.parent,
+                                              v->head.name, fs_type_to_string(v->format));
+                        else {
+                                char *what = xasprintf("volume '%s/%s'", v->head.parent, v->head.name);
+                                check_mount(s, mounts, n_mounts, v->mount, what, where(s, &v->head, k, "Mount"));
+                        }
+                }
+        }
+}
+
+/* ---- domains ------------------------------------------------------------- */
+
+static void check_domains(ParseState *s) {
+        Profile *p = s->p;
+        const SectionKind k = SECTION_DOMAIN;
+        for (size_t i = 0; i < p->n_domains; i++) {
+                Domain *d = p->domains[i];
+                const char *name = d->head.name;
+                if (!valid_hostname(name))
+                        profile_error(s, d->head.loc, "invalid domain name '%s' (it is also the guest's host name: a-z, 0-9 and '-')",
+                                      name);
+                if (d->memory == 0)
+                        profile_error(s, d->head.loc, "domain '%s' has no Memory=", name);
+                else if (d->memory % MiB || d->memory < 64 * MiB)
+                        profile_error(s, where(s, &d->head, k, "Memory"), "Memory= of domain '%s' must be a whole number of MiB, at least 64M",
+                                      name);
+                if (d->disk == 0)
+                        profile_error(s, d->head.loc, "domain '%s' has no Disk=", name);
+                else if (d->disk % MiB)
+                        profile_error(s, where(s, &d->head, k, "Disk"), "Disk= of domain '%s' must be a whole number of MiB", name);
+                if (d->swap % MiB)
+                        profile_error(s, where(s, &d->head, k, "Swap"), "Swap= of domain '%s' must be a whole number of MiB", name);
+                if (d->vcpus == 0 || d->vcpus > 128)
+                        profile_error(s, where(s, &d->head, k, "VCPUs"), "VCPUs= of domain '%s' must be between 1 and 128", name);
+                if (d->filesystem != FS_EXT4)
+                        profile_error(s, where(s, &d->head, k, "Filesystem"),
+                                      "Filesystem=%s is not supported for a guest's root (only ext4)", fs_type_to_string(d->filesystem));
+                if (isempty(d->volume_group)) {
+                        if (p->n_volume_groups == 1) {
+                                free(d->volume_group);
+                                d->volume_group = xstrdup(p->volume_groups[0]->head.name);
+                        } else if (p->n_volume_groups == 0)
+                                profile_error(s, d->head.loc,
+                                              "domain '%s' needs a volume group for its disks, and the profile declares none", name);
+                        else
+                                profile_error(s, d->head.loc,
+                                              "domain '%s' needs VolumeGroup=: the profile declares several volume groups", name);
+                } else if (!profile_find_volume_group(p, d->volume_group))
+                        profile_error(s, where(s, &d->head, k, "VolumeGroup"),
+                                      "domain '%s' names volume group '%s', which has no [VolumeGroup %s] section", name,
+                                      d->volume_group, d->volume_group);
+                if (isempty(d->bridge)) {
+                        free(d->bridge);
+                        d->bridge = xstrdup(p->network.bridge);
+                } else if (!valid_ifname(d->bridge))
+                        profile_error(s, where(s, &d->head, k, "Bridge"), "invalid bridge name '%s'", d->bridge);
+                if (isempty(d->mac)) {
+                        char buf[18];
+                        derive_mac(p->host.hostname, name, buf);
+                        free(d->mac);
+                        d->mac = xstrdup(buf);
+                } else if (!valid_mac(d->mac))
+                        profile_error(s, where(s, &d->head, k, "MAC"),
+                                      "invalid MAC address '%s' (six hex pairs such as 00:16:3e:12:34:56, unicast)", d->mac);
+                if (!valid_address(d->address))
+                        profile_error(s, where(s, &d->head, k, "Address"),
+                                      "invalid address '%s' (expected dhcp or ADDRESS/PREFIX, as in 192.168.1.2/24)", d->address);
+
+                /* Its volumes are <name>-disk and <name>-swap: nothing else may take those names. */
+                for (size_t j = 0; j < p->n_volumes; j++) {
+                        Volume *v = p->volumes[j];
+                        if (!streq(v->head.parent, d->volume_group))
+                                continue;
+                        _cleanup_free_ char *dn = xasprintf("%s-disk", name), *sn = xasprintf("%s-swap", name);
+                        if (streq(v->head.name, dn) || streq(v->head.name, sn))
+                                profile_error(s, v->head.loc, "volume '%s/%s' has the name of a volume of domain '%s' (%s-disk, %s-swap)",
+                                              v->head.parent, v->head.name, name, name, name);
+                }
+                for (size_t j = 0; j < i; j++)
+                        if (streq(p->domains[j]->mac, d->mac))
+                                profile_error(s, where(s, &d->head, k, "MAC"), "domains '%s' and '%s' have the same MAC address %s",
+                                              p->domains[j]->head.name, name, d->mac);
+        }
+}
+
+/* ---- the whole ----------------------------------------------------------- */
+
+void profile_validate(ParseState *s) {
+        Profile *p = s->p;
+        _cleanup_free_ MountUse *mounts = NULL;
+        size_t n_mounts = 0;
+
+        check_distribution(s);
+        check_packages(s);
+        check_image(s);
+        check_host(s);
+        check_network(s);
+        check_xen(s);
+        check_disks(s, &mounts, &n_mounts);
+        check_partitions(s, &mounts, &n_mounts);
+        check_volume_groups(s, &mounts, &n_mounts);
+        check_domains(s);
+
+        Loc whole = { p->files[0], 0 };
+        bool any_format = false, boots = false, root = false;
+        for (size_t i = 0; i < p->n_disks; i++)
+                any_format |= p->disks[i]->use == DISK_FORMAT;
+        for (size_t i = 0; i < p->n_partitions; i++)
+                boots |= p->partitions[i]->type == PART_ESP || p->partitions[i]->type == PART_BIOS_GRUB;
+        for (size_t i = 0; i < n_mounts; i++)
+                root |= streq(mounts[i].path, "/");
+        for (size_t i = 0; i < n_mounts; i++)
+                free(mounts[i].what);
+        if (!any_format)
+                profile_error(s, whole, "no disk has Use=format: there is nowhere to install the system");
+        else {
+                if (!root)
+                        profile_error(s, whole, "no partition or volume is mounted at '/'");
+                if (!boots)
+                        profile_error(s, whole, "no partition has Type=esp or Type=bios_grub: the installed system could not boot");
+        }
+}

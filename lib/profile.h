@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * profile.h: the machine, declared.
+ *
+ * A profile is a folder: profile.conf, then every other *.conf in it in
+ * lexical order (drop-ins), read with inih in the systemd INI style: one
+ * "Key=Value" a line, '#' or ';' comments on their own line, sections
+ * [Kind] or [Kind NAME]. An empty assignment of a list key ("Install=")
+ * empties the list. Every key is documented in hyperion-profile(5).
+ *
+ * profile_load() reads and validates everything and reports every problem
+ * as "FILE:LINE: message"; profile_print() writes the normalised profile,
+ * every default filled in, the same bytes for the same input.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "macro.h"
+
+typedef struct Loc {
+        const char *file; /* owned by the Profile */
+        unsigned line;    /* 0: the file as a whole */
+} Loc;
+
+/* Room for the location of each key of a section (see profile.c tables). */
+#define PROFILE_MAX_KEYS 24
+
+/* What every section starts with. */
+typedef struct SectionHead {
+        char *name;   /* "system" in [Disk system], "root" in [Partition system/root] */
+        char *parent; /* "system" in [Partition system/root], NULL otherwise */
+        Loc loc;      /* the [Section] line */
+        Loc key_loc[PROFILE_MAX_KEYS];
+} SectionHead;
+
+typedef enum DiskUse { DISK_KEEP, DISK_FORMAT, DISK_IGNORE, _DISK_USE_MAX } DiskUse;
+typedef enum TableType { TABLE_GPT, TABLE_MSDOS, _TABLE_MAX } TableType;
+typedef enum PartType { PART_LINUX, PART_ESP, PART_SWAP, PART_LVM, PART_BIOS_GRUB, _PART_TYPE_MAX } PartType;
+typedef enum FsType { FS_NONE, FS_EXT4, FS_VFAT, FS_SWAP, _FS_TYPE_MAX, FS_AUTO = -1 } FsType;
+typedef enum GuestType { GUEST_PVH, GUEST_PV, _GUEST_TYPE_MAX } GuestType;
+typedef enum Compression { COMP_ZSTD, COMP_XZ, COMP_GZIP, COMP_LZ4, COMP_LZO, _COMP_MAX } Compression;
+
+const char *disk_use_to_string(DiskUse u);
+const char *table_type_to_string(TableType t);
+const char *part_type_to_string(PartType t);
+const char *fs_type_to_string(FsType t);
+const char *guest_type_to_string(GuestType t);
+const char *compression_to_string(Compression c);
+
+typedef struct SizeOrRest {
+        uint64_t bytes;
+        bool rest;
+} SizeOrRest;
+
+typedef struct Distribution {
+        SectionHead head;
+        char *suite;
+        char *mirror; /* empty: the build machine's own apt sources */
+        char **components;
+        char *architecture;
+} Distribution;
+
+typedef struct Packages {
+        SectionHead head;
+        char **install;
+} Packages;
+
+typedef struct Image {
+        SectionHead head;
+        char *label;
+        Compression compression;
+        char *source_date_epoch; /* empty: the mirror's Release date */
+} Image;
+
+typedef struct Host {
+        SectionHead head;
+        char *hostname;
+        char *domain;
+        char *locale;
+        char *keymap;
+        char *timezone;
+        char **root_authorized_keys;
+        char *root_password_hash;
+        char *root_password; /* only so that we can refuse it by name */
+} Host;
+
+typedef struct Network {
+        SectionHead head;
+        char *bridge;
+        char *interface; /* "auto": the first wired interface */
+        char *address;   /* "dhcp" or ADDRESS/PREFIX */
+        char *gateway;
+        char **dns;
+} Network;
+
+typedef struct Xen {
+        SectionHead head;
+        uint64_t dom0_memory;
+        unsigned dom0_vcpus; /* 0: all */
+        bool ballooning;
+        bool default_entry;
+        char *command_line;
+} Xen;
+
+typedef struct Disk {
+        SectionHead head;
+        uint64_t match_size; /* 0: not matched on size */
+        unsigned match_size_tolerance; /* in basis points: 100 = 1% */
+        char *match_model;   /* fnmatch(3) pattern */
+        char *match_serial;
+        char *match_wwn;
+        char *match_by_id;   /* a name under /dev/disk/by-id/ */
+        DiskUse use;
+        TableType table;
+        char *mount;         /* keep disks: where their filesystem goes */
+        char *mount_options;
+        unsigned mount_partition;
+} Disk;
+
+typedef struct Partition {
+        SectionHead head; /* head.parent: the disk */
+        SizeOrRest size;
+        PartType type;
+        FsType format;
+        char *label;
+        char *mount;
+        char *mount_options;
+        char *volume_group;
+        size_t disk; /* index in Profile.disks, set by validation */
+} Partition;
+
+typedef struct VolumeGroup {
+        SectionHead head;
+        uint64_t extent_size;
+} VolumeGroup;
+
+typedef struct Volume {
+        SectionHead head; /* head.parent: the volume group */
+        uint64_t size;
+        FsType format;
+        char *label;
+        char *mount;
+        char *mount_options;
+} Volume;
+
+typedef struct Domain {
+        SectionHead head;
+        GuestType type;
+        uint64_t memory;
+        unsigned vcpus;
+        uint64_t disk;
+        uint64_t swap;
+        char *volume_group; /* as given, or the only volume group */
+        char *bridge;       /* as given, or [Network] Bridge= */
+        char *mac;          /* as given, or derived from the host and domain names */
+        char *address;
+        FsType filesystem;
+        bool autostart;
+} Domain;
+
+typedef struct Profile {
+        char *dir;
+        char *name;   /* the folder's last component */
+        char **files; /* paths read, in order */
+
+        Distribution distribution;
+        Packages packages;
+        Image image;
+        Host host;
+        Network network;
+        Xen xen;
+
+        Disk **disks;
+        size_t n_disks;
+        Partition **partitions; /* in the order they were declared */
+        size_t n_partitions;
+        VolumeGroup **volume_groups;
+        size_t n_volume_groups;
+        Volume **volumes;
+        size_t n_volumes;
+        Domain **domains;
+        size_t n_domains;
+} Profile;
+
+/*
+ * Read and validate the profile in dir. On success returns 0 and *ret. On
+ * failure returns -EINVAL (bad input, with every message in *errors, each
+ * "FILE:LINE: message") or another negative errno (cannot read: also a
+ * message in *errors).
+ */
+int profile_load(const char *dir, Profile **ret, char ***errors);
+/* As profile_load, but the files given in memory: names[i] holds texts[i]. */
+int profile_load_strings(const char *dir, char *const *names, char *const *texts, Profile **ret, char ***errors);
+void profile_free(Profile *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Profile *, profile_free)
+
+/* The normalised profile, every default filled in. */
+void profile_print(const Profile *p, FILE *f);
+
+/* Lookups by name; NULL when absent. */
+Disk *profile_find_disk(const Profile *p, const char *name);
+VolumeGroup *profile_find_volume_group(const Profile *p, const char *name);
+Domain *profile_find_domain(const Profile *p, const char *name);
+/*
+ * After a successful load every default is resolved: a partition's Format
+ * is never FS_AUTO, a domain's VolumeGroup, Bridge and MAC are filled in
+ * (the MAC derived from the host and domain names, in Xen's 00:16:3e
+ * range), and [Packages] Install is sorted with each package once.
+ */
