@@ -66,7 +66,16 @@ build-san/tests/%: build-san/tests/%.o $(call LIBOBJ,build-san)
 
 .PRECIOUS: build/%.o build-san/%.o build/tests/%.o build-san/tests/%.o
 
-check: all $(addprefix build/tests/,$(TESTS)) $(addprefix build-san/tests/,$(TESTS)) build-san/hyperion-build
+check: ensure-test-deps
+	@$(MAKE) --no-print-directory check-run
+
+ensure-test-deps:
+	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_TEST)
+
+print-deps:
+	@echo $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_RUN)
+
+check-run: all $(addprefix build/tests/,$(TESTS)) $(addprefix build-san/tests/,$(TESTS)) build-san/hyperion-build
 	@tests/run-tests build $(TESTS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/run-tests build-san $(TESTS)
@@ -107,4 +116,12 @@ deps:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check install deps clean fuzz fuzz-run
+.PHONY: all check check-run ensure-test-deps print-deps install deps clean fuzz fuzz-run
+
+# The ISO from the default profile (the builder's stages come in a later version).
+PROFILE ?= profiles/hyperion
+iso: all
+	@tools/ensure-deps $(DEPS_BUILD)
+	build/hyperion-build --check --profile $(PROFILE) >/dev/null
+	@echo "profile $(PROFILE) is valid; the ISO builder is not written yet"
+.PHONY: iso
