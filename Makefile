@@ -22,7 +22,7 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # Each library through pkg-config, each for its own job.
 LIB_PKGS       := inih
 BUILD_PKGS     := $(LIB_PKGS)
-FIRSTBOOT_PKGS := $(LIB_PKGS)
+FIRSTBOOT_PKGS := $(LIB_PKGS) blkid
 TEST_PKGS      := $(LIB_PKGS) cmocka
 
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
@@ -34,7 +34,7 @@ FIRSTBOOT_SRC := $(wildcard firstboot/*.c)
 TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 
 # Debian packages: to build, to run the tests, to build images.
-DEPS_BUILD := build-essential pkg-config libinih-dev
+DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev
 DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev
 DEPS_RUN   :=
 
@@ -44,7 +44,7 @@ all: build/hyperion-build build/hyperion-firstboot
 define objrules
 $(1)/%.o: %.c $$(wildcard lib/*.h builder/*.h firstboot/*.h tests/*.h) Makefile
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(STRICT) $$(CFLAGS) $(2) $$(DEFS) -Ilib -Ibuilder -Ifirstboot $$(call pc_cflags,$$(TEST_PKGS) $$(BUILD_PKGS) $$(FIRSTBOOT_PKGS)) -c $$< -o $$@
+	$$(CC) $$(STRICT) $$(CFLAGS) $(2) $$(DEFS) -Ilib -Ibuilder -Ifirstboot -Itests $$(call pc_cflags,$$(TEST_PKGS) $$(BUILD_PKGS) $$(FIRSTBOOT_PKGS)) -c $$< -o $$@
 endef
 $(eval $(call objrules,build,))
 $(eval $(call objrules,build-san,$(SANITIZE)))
@@ -56,7 +56,8 @@ build/hyperion-firstboot: $(patsubst %.c,build/%.o,$(FIRSTBOOT_SRC) $(LIB_SRC))
 	$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,$(FIRSTBOOT_PKGS))
 
 # Test binaries link the library code and the program code but its main().
-LIBOBJ       = $(patsubst %.c,$(1)/%.o,$(LIB_SRC) $(filter-out builder/main.c,$(BUILD_SRC)) $(filter-out firstboot/main.c,$(FIRSTBOOT_SRC)))
+TEST_HELPERS := $(filter-out tests/test-% tests/fuzz-%,$(wildcard tests/*.c))
+LIBOBJ       = $(patsubst %.c,$(1)/%.o,$(LIB_SRC) $(TEST_HELPERS) $(filter-out builder/main.c,$(BUILD_SRC)) $(filter-out firstboot/main.c,$(FIRSTBOOT_SRC)))
 ALL_LIBS     = $(call pc_libs,$(TEST_PKGS) $(BUILD_PKGS) $(FIRSTBOOT_PKGS))
 
 build/tests/%: build/tests/%.o $(call LIBOBJ,build)

@@ -11,6 +11,8 @@
 
 #include "log.h"
 #include "macro.h"
+#include "plan.h"
+#include "probe.h"
 #include "profile.h"
 #include "strutil.h"
 
@@ -81,6 +83,56 @@ static int parse_argv(int argc, char **argv) {
         return 1;
 }
 
+/* Load the profile and print every problem. */
+static int load_profile(Profile **ret) {
+        _cleanup_strv_free_ char **errors = NULL;
+        int r = profile_load(arg_profile, ret, &errors);
+        for (char **e = errors; e && *e; e++)
+                fprintf(stderr, "%s\n", *e);
+        if (r < 0)
+                log_error("profile '%s' is not valid", arg_profile);
+        return r;
+}
+
+/* Is hyperion.install=unattended on the kernel command line? */
+static bool unattended(void) {
+        _cleanup_free_ char *cmdline = NULL;
+        if (read_full_file("/proc/cmdline", &cmdline, NULL) < 0)
+                return false;
+        _cleanup_strv_free_ char **words = strv_split_ws(cmdline);
+        return strv_contains(words, "hyperion.install=unattended");
+}
+
+/* Probe, match and plan; the plan, or every reason there is none. */
+static int make_plan(const Profile *p, Inventory *inv, Plan **ret) {
+        int r = arg_disks ? probe_paths(arg_disks, inv) : probe_system(inv);
+        if (r < 0)
+                return r;
+        PlanOptions o = { .wipe = arg_wipe, .unattended = unattended() };
+        _cleanup_strv_free_ char **errors = NULL;
+        r = plan_make(p, inv, &o, ret, &errors);
+        for (char **e = errors; e && *e; e++)
+                log_error("%s", *e);
+        if (r < 0)
+                log_error("nothing was written: fix the profile or the disks and run again");
+        return r;
+}
+
+static int cmd_plan(void) {
+        _cleanup_(profile_freep) Profile *p = NULL;
+        if (load_profile(&p) < 0)
+                return 1;
+        Inventory inv = {};
+        _cleanup_(plan_freep) Plan *plan = NULL;
+        int r = make_plan(p, &inv, &plan);
+        if (r == 0) {
+                plan_print(plan, stdout);
+                printf("\nThis was a dry run: nothing was written. 'hyperion-firstboot install' applies it.\n");
+        }
+        inventory_release(&inv);
+        return r < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
         log_set_program("hyperion-firstboot");
         log_parse_environment();
@@ -95,15 +147,21 @@ int main(int argc, char **argv) {
                 return 2;
         }
         const char *cmd = argv[optind];
-        static const char *const commands[] = { "plan", "install", "status", "guests" };
-        bool known = false;
-        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                known |= streq(cmd, commands[i]);
-        strv_free(arg_disks);
-        if (!known) {
-                log_error("unknown command '%s' (see --help)", cmd);
+        if (optind + 1 < argc) {
+                log_error("unexpected argument '%s' (see --help)", argv[optind + 1]);
+                strv_free(arg_disks);
                 return 2;
         }
-        log_error("command '%s' is not implemented yet in this version", cmd);
-        return 1;
+        int status;
+        if (streq(cmd, "plan"))
+                status = cmd_plan();
+        else if (streq(cmd, "install") || streq(cmd, "status") || streq(cmd, "guests")) {
+                log_error("command '%s' is not implemented yet in this version", cmd);
+                status = 1;
+        } else {
+                log_error("unknown command '%s' (see --help)", cmd);
+                status = 2;
+        }
+        strv_free(arg_disks);
+        return status;
 }

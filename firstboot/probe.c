@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "probe.h"
+
+#include <blkid.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "macro.h"
+#include "size.h"
+#include "strutil.h"
+
+static void blkid_free_probep(blkid_probe *p) {
+        if (*p)
+                blkid_free_probe(*p);
+}
+
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+/* A sysfs attribute, white space stripped; "" when absent. */
+static char *read_attr(const char *dir, const char *attr) {
+        _cleanup_free_ char *p = path_join(dir, attr);
+        char *t = NULL;
+        if (read_full_file(p, &t, NULL) < 0)
+                return xstrdup("");
+        return strstrip(t);
+}
+
+/* A property of udev's database entry of a device ("E:KEY=value" lines). */
+static char *udev_property(const char *db, const char *key) {
+        if (!db)
+                return NULL;
+        size_t k = strlen(key);
+        for (const char *l = db; *l;) {
+                if (startswith(l, "E:") && strneq(l + 2, key, k) && l[2 + k] == '=') {
+                        const char *v = l + 3 + k;
+                        return xstrndup(v, strcspn(v, "\n"));
+                }
+                const char *nl = strchr(l, '\n');
+                if (!nl)
+                        break;
+                l = nl + 1;
+        }
+        return NULL;
+}
+
+/* udev encodes some characters as \xNN (ID_MODEL_ENC). */
+static char *udev_decode(const char *s) {
+        char *r = xmalloc(strlen(s) + 1), *q = r;
+        for (const char *p = s; *p; p++) {
+                if (p[0] == '\\' && p[1] == 'x' && isxdigit((unsigned char) p[2]) && isxdigit((unsigned char) p[3])) {
+                        char hex[3] = { p[2], p[3], 0 };
+                        *q++ = (char) strtoul(hex, NULL, 16);
+                        p += 3;
+                } else
+                        *q++ = *p;
+        }
+        *q = 0;
+        return strstrip(r);
+}
+
+/* Replace *field with value unless value is empty (which is freed). */
+static void set_str(char **field, char *value) {
+        if (isempty(value)) {
+                free(value);
+                return;
+        }
+        free(*field);
+        *field = value;
+}
+
+/* The names under /dev/disk/by-id/ that point at devpath, sorted. */
+static char **by_id_links(const char *devpath) {
+        char **l = xcalloc(1, sizeof(char *));
+        _cleanup_(closedirp) DIR *d = opendir("/dev/disk/by-id");
+        if (!d)
+                return l;
+        char want[PATH_MAX];
+        if (!realpath(devpath, want))
+                return l;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+                if (e->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *p = path_join("/dev/disk/by-id", e->d_name);
+                char got[PATH_MAX];
+                if (realpath(p, got) && streq(got, want))
+                        strv_push(&l, e->d_name);
+        }
+        strv_sort(l);
+        return l;
+}
+
+void disk_init(ProbedDisk *d, const char *path, const char *name) {
+        *d = (ProbedDisk) {
+                .path = xstrdup(path),
+                .name = xstrdup(name),
+                .sector_size = 512,
+                .model = xstrdup(""),
+                .serial = xstrdup(""),
+                .wwn = xstrdup(""),
+                .by_id = xcalloc(1, sizeof(char *)),
+                .table = xstrdup(""),
+        };
+}
+
+static void disk_release(ProbedDisk *d) {
+        free(d->path);
+        free(d->name);
+        free(d->model);
+        free(d->serial);
+        free(d->wwn);
+        strv_free(d->by_id);
+        free(d->table);
+        for (size_t i = 0; i < d->n_parts; i++) {
+                free(d->parts[i].fstype);
+                free(d->parts[i].label);
+                free(d->parts[i].uuid);
+        }
+        free(d->parts);
+        free(d->fstype);
+        free(d->label);
+}
+
+void inventory_release(Inventory *inv) {
+        for (size_t i = 0; i < inv->n_disks; i++)
+                disk_release(&inv->disks[i]);
+        free(inv->disks);
+        *inv = (Inventory) {};
+}
+
+ProbedDisk *inventory_add(Inventory *inv) {
+        inv->disks = xrealloc(inv->disks, (inv->n_disks + 1) * sizeof(ProbedDisk));
+        ProbedDisk *d = &inv->disks[inv->n_disks++];
+        *d = (ProbedDisk) {};
+        return d;
+}
+
+static uint64_t probe_memory(void) {
+        _cleanup_free_ char *t = NULL;
+        if (read_full_file("/proc/meminfo", &t, NULL) < 0)
+                return 0;
+        const char *m = strstr(t, "MemTotal:");
+        return m ? strtoull(m + 9, NULL, 10) * 1024 : 0;
+}
+
+static const char *blkid_value(blkid_probe pr, const char *name) {
+        const char *v = NULL;
+        return blkid_probe_lookup_value(pr, name, &v, NULL) == 0 ? v : NULL;
+}
+
+static char *dup_or_null(const char *s) {
+        return s ? xstrdup(s) : NULL;
+}
+
+/* The filesystem or other signature in a range of the disk, if any. */
+static void probe_signature(int fd, uint64_t offset, uint64_t size, char **fstype, char **label, char **uuid) {
+        _cleanup_(blkid_free_probep) blkid_probe pr = blkid_new_probe();
+        if (!pr)
+                oom();
+        if (blkid_probe_set_device(pr, fd, (blkid_loff_t) offset, (blkid_loff_t) size) < 0)
+                return;
+        blkid_probe_enable_superblocks(pr, 1);
+        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID);
+        blkid_probe_enable_partitions(pr, 0);
+        if (blkid_do_safeprobe(pr) != 0)
+                return;
+        *fstype = dup_or_null(blkid_value(pr, "TYPE"));
+        *label = dup_or_null(blkid_value(pr, "LABEL"));
+        if (uuid)
+                *uuid = dup_or_null(blkid_value(pr, "UUID"));
+}
+
+int probe_contents(ProbedDisk *d, int fd) {
+        _cleanup_(blkid_free_probep) blkid_probe pr = blkid_new_probe();
+        if (!pr)
+                oom();
+        if (blkid_probe_set_device(pr, fd, 0, 0) < 0)
+                return log_error_errno(EIO, "cannot probe '%s' with libblkid", d->path);
+        blkid_probe_enable_partitions(pr, 1);
+        blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+        blkid_probe_enable_superblocks(pr, 1);
+        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL);
+        int r = blkid_do_safeprobe(pr);
+        if (r < 0) {
+                /* Several signatures that contradict each other: that is data too. */
+                d->ambiguous = true;
+                return 0;
+        }
+        if (r == 1)
+                return 0; /* nothing at all */
+
+        const char *pt = blkid_value(pr, "PTTYPE");
+        if (!pt) {
+                d->fstype = dup_or_null(blkid_value(pr, "TYPE"));
+                d->label = dup_or_null(blkid_value(pr, "LABEL"));
+                return 0;
+        }
+        set_str(&d->table, xstrdup(pt));
+        blkid_partlist ls = blkid_probe_get_partitions(pr);
+        int n = ls ? blkid_partlist_numof_partitions(ls) : 0;
+        for (int i = 0; i < n; i++) {
+                blkid_partition part = blkid_partlist_get_partition(ls, i);
+                d->parts = xrealloc(d->parts, (d->n_parts + 1) * sizeof(ProbedPart));
+                ProbedPart *x = &d->parts[d->n_parts++];
+                *x = (ProbedPart) {
+                        .number = (unsigned) blkid_partition_get_partno(part),
+                        /* libblkid counts in 512-byte sectors whatever the device's. */
+                        .start = (uint64_t) blkid_partition_get_start(part) * 512,
+                        .size = (uint64_t) blkid_partition_get_size(part) * 512,
+                };
+                probe_signature(fd, x->start, x->size, &x->fstype, &x->label, &x->uuid);
+        }
+        return 0;
+}
+
+/* Size and sector size of an open block device or regular file. */
+static int probe_size(ProbedDisk *d, int fd) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(errno, "cannot stat '%s': %m", d->path);
+        if (S_ISREG(st.st_mode)) {
+                d->is_file = true;
+                d->size = (uint64_t) st.st_size;
+                return 0;
+        }
+        if (!S_ISBLK(st.st_mode))
+                return log_error_errno(ENOTBLK, "'%s' is neither a block device nor an image file", d->path);
+        if (ioctl(fd, BLKGETSIZE64, &d->size) < 0)
+                return log_error_errno(errno, "cannot read the size of '%s': %m", d->path);
+        int ss = 0;
+        if (ioctl(fd, BLKSSZGET, &ss) == 0 && ss > 0)
+                d->sector_size = (unsigned) ss;
+        return 0;
+}
+
+/* The whole disk holding the live medium, as "major:minor" of the disk. */
+static char *boot_medium_disk(void) {
+        _cleanup_free_ char *mi = NULL;
+        if (read_full_file("/proc/self/mountinfo", &mi, NULL) < 0)
+                return NULL;
+        for (char *l = strtok(mi, "\n"); l; l = strtok(NULL, "\n")) {
+                unsigned maj, min;
+                char mp[512];
+                /* id parent major:minor root mountpoint ... */
+                if (sscanf(l, "%*u %*u %u:%u %*s %511s", &maj, &min, mp) != 3)
+                        continue;
+                if (!streq(mp, "/run/live/medium") && !streq(mp, "/lib/live/mount/medium"))
+                        continue;
+                /* A partition's sysfs folder has a "partition" file; its parent is the disk. */
+                _cleanup_free_ char *sys = xasprintf("/sys/dev/block/%u:%u", maj, min);
+                _cleanup_free_ char *part = path_join(sys, "partition");
+                if (access(part, F_OK) == 0) {
+                        _cleanup_free_ char *parent = path_join(sys, "../dev");
+                        char *dev = read_attr(parent, "");
+                        return dev;
+                }
+                return xasprintf("%u:%u", maj, min);
+        }
+        return NULL;
+}
+
+static bool skip_block_device(const char *name) {
+        static const char *const prefixes[] = { "loop", "ram", "zram", "dm-", "md", "sr", "fd", "nbd", "zd" };
+        for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
+                if (startswith(name, prefixes[i]))
+                        return true;
+        return false;
+}
+
+int probe_system(Inventory *inv) {
+        *inv = (Inventory) { .memory = probe_memory() };
+        _cleanup_(closedirp) DIR *d = opendir("/sys/block");
+        if (!d)
+                return log_error_errno(errno, "cannot list /sys/block: %m");
+        _cleanup_free_ char *medium = boot_medium_disk();
+        _cleanup_strv_free_ char **names = xcalloc(1, sizeof(char *));
+        struct dirent *e;
+        while ((e = readdir(d)))
+                if (e->d_name[0] != '.' && !skip_block_device(e->d_name))
+                        strv_push(&names, e->d_name);
+        strv_sort(names);
+
+        for (char **n = names; *n; n++) {
+                _cleanup_free_ char *sys = path_join("/sys/block", *n);
+                _cleanup_free_ char *devpath = path_join("/dev", *n);
+                _cleanup_free_ char *sectors = read_attr(sys, "size");
+                if (strtoull(sectors, NULL, 10) == 0)
+                        continue; /* an empty card reader or drive */
+
+                ProbedDisk *disk = inventory_add(inv);
+                disk_init(disk, devpath, *n);
+                _cleanup_free_ char *removable = read_attr(sys, "removable"), *rot = read_attr(sys, "queue/rotational");
+                _cleanup_free_ char *devno = read_attr(sys, "dev");
+                disk->removable = streq(removable, "1");
+                disk->rotational = streq(rot, "1");
+                disk->boot_medium = medium && streq(medium, devno);
+                set_str(&disk->model, read_attr(sys, "device/model"));
+                set_str(&disk->serial, read_attr(sys, "device/serial"));
+                set_str(&disk->wwn, read_attr(sys, "device/wwid"));
+
+                /* udev knows the ATA serial and WWN, which sysfs does not show. */
+                _cleanup_free_ char *dbpath = xasprintf("/run/udev/data/b%s", devno), *db = NULL;
+                if (read_full_file(dbpath, &db, NULL) == 0) {
+                        _cleanup_free_ char *model = udev_property(db, "ID_MODEL_ENC");
+                        if (model)
+                                set_str(&disk->model, udev_decode(model));
+                        set_str(&disk->serial, udev_property(db, "ID_SERIAL_SHORT"));
+                        char *wwn = udev_property(db, "ID_WWN_WITH_EXTENSION");
+                        set_str(&disk->wwn, wwn ? wwn : udev_property(db, "ID_WWN"));
+                }
+                strv_free(disk->by_id);
+                disk->by_id = by_id_links(devpath);
+
+                _cleanup_close_ int fd = open(devpath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+                if (fd < 0) {
+                        log_warning_errno(errno, "cannot open '%s' to read what it holds: %m", devpath);
+                        disk->ambiguous = true; /* unknown counts as data */
+                        disk->size = strtoull(sectors, NULL, 10) * 512;
+                        continue;
+                }
+                int r = probe_size(disk, fd);
+                if (r < 0)
+                        return r;
+                r = probe_contents(disk, fd);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int probe_paths(char *const *paths, Inventory *inv) {
+        *inv = (Inventory) { .memory = probe_memory() };
+        for (char *const *p = paths; p && *p; p++) {
+                const char *b = strrchr(*p, '/');
+                ProbedDisk *disk = inventory_add(inv);
+                disk_init(disk, *p, b ? b + 1 : *p);
+                _cleanup_close_ int fd = open(*p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+                if (fd < 0)
+                        return log_error_errno(errno, "cannot open '%s': %m", *p);
+                int r = probe_size(disk, fd);
+                if (r < 0)
+                        return r;
+                if (disk->is_file)
+                        set_str(&disk->model, xstrdup("image file"));
+                r = probe_contents(disk, fd);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+bool disk_has_data(const ProbedDisk *d) {
+        return !isempty(d->table) || d->fstype || d->ambiguous;
+}
+
+static char *signature_text(const char *fstype, const char *label) {
+        if (!fstype)
+                return xstrdup("no signature");
+        return label ? xasprintf("%s '%s'", fstype, label) : xstrdup(fstype);
+}
+
+char *disk_contents(const ProbedDisk *d) {
+        if (d->ambiguous)
+                return xstrdup("ambiguous signatures");
+        if (d->fstype)
+                return signature_text(d->fstype, d->label);
+        if (isempty(d->table))
+                return xstrdup("blank");
+        _cleanup_strv_free_ char **l = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; i < d->n_parts; i++) {
+                char sz[SIZE_BUF];
+                _cleanup_free_ char *sig = signature_text(d->parts[i].fstype, d->parts[i].label);
+                strv_consume(&l, xasprintf("%u: %s %s", d->parts[i].number, format_size_human(sz, d->parts[i].size), sig));
+        }
+        _cleanup_free_ char *j = strv_join(l, ", ");
+        return xasprintf("%s%s%s", d->table, d->n_parts ? ": " : " (no partitions)", j);
+}
+
+char *disk_describe(const ProbedDisk *d) {
+        char sz[SIZE_BUF];
+        _cleanup_free_ char *what = disk_contents(d);
+        return xasprintf("%-12s %8s  %s%s%s%s%s  holds: %s", d->path, format_size_human_decimal(sz, d->size),
+                         isempty(d->model) ? "(no model)" : d->model, isempty(d->serial) ? "" : "  serial ", d->serial,
+                         d->removable ? "  removable" : "", d->boot_medium ? "  (boot medium)" : "", what);
+}
