@@ -17,6 +17,8 @@ CFLAGS    ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 STRICT    := -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE
 DEFS      := -DHYPERION_VERSION='"$(VERSION)"' -DHYPERION_DATADIR='"$(DATADIR)"'
+# V=1 shows every command.
+Q         := $(if $(V),,@)
 SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Each library through pkg-config, each for its own job.
@@ -44,7 +46,8 @@ all: build/hyperion-build build/hyperion-firstboot
 define objrules
 $(1)/%.o: %.c $$(wildcard lib/*.h builder/*.h firstboot/*.h tests/*.h) Makefile
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(STRICT) $$(CFLAGS) $(2) $$(DEFS) -Ilib -Ibuilder -Ifirstboot -Itests $$(call pc_cflags,$$(TEST_PKGS) $$(BUILD_PKGS) $$(FIRSTBOOT_PKGS)) -c $$< -o $$@
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(STRICT) $$(CFLAGS) $(2) $$(DEFS) -Ilib -Ibuilder -Ifirstboot -Itests $$(call pc_cflags,$$(TEST_PKGS) $$(BUILD_PKGS) $$(FIRSTBOOT_PKGS)) -c $$< -o $$@
 endef
 $(eval $(call objrules,build,))
 $(eval $(call objrules,build-san,$(SANITIZE)))
