@@ -22,7 +22,7 @@ Q         := $(if $(V),,@)
 SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Each library through pkg-config, each for its own job.
-LIB_PKGS       := inih
+LIB_PKGS       := inih libarchive
 BUILD_PKGS     := $(LIB_PKGS)
 FIRSTBOOT_PKGS := $(LIB_PKGS) blkid
 TEST_PKGS      := $(LIB_PKGS) cmocka
@@ -36,7 +36,7 @@ FIRSTBOOT_SRC := $(wildcard firstboot/*.c)
 TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 
 # Debian packages: to build, to run the tests, to build images.
-DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev
+DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev
 DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev
 DEPS_RUN   :=
 
@@ -94,8 +94,8 @@ FUZZ_SECONDS ?= 30
 FUZZ_CC ?= clang
 build-fuzz/fuzz-profile: tests/fuzz-profile.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p build-fuzz
-	$(FUZZ_CC) $(STRICT) -g -O1 -fsanitize=fuzzer,address,undefined $(DEFS) -Ilib $(call pc_cflags,inih) \
-		-o $@ tests/fuzz-profile.c $(LIB_SRC) $(call pc_libs,inih)
+	$(FUZZ_CC) $(STRICT) -g -O1 -fsanitize=fuzzer,address,undefined $(DEFS) -Ilib $(call pc_cflags,$(LIB_PKGS)) \
+		-o $@ tests/fuzz-profile.c $(LIB_SRC) $(call pc_libs,$(LIB_PKGS))
 fuzz-run: build-fuzz/fuzz-profile
 	@mkdir -p build-fuzz/corpus
 	@cp profiles/*/*.conf tests/data/fuzz-seeds/* build-fuzz/corpus/ 2>/dev/null || true
