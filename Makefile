@@ -113,6 +113,13 @@ install: all
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R --no-preserve=ownership profiles overlays $(DESTDIR)$(DATADIR)/
 
+# What the hyperion-firstboot Debian package holds (debian/rules calls it).
+install-firstboot: build/hyperion-firstboot
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 build/hyperion-firstboot $(DESTDIR)$(SBINDIR)/
+	install -m 0644 man/hyperion-profile.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/hyperion-firstboot.8 $(DESTDIR)$(MANDIR)/man8/
+
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_RUN)
@@ -120,7 +127,7 @@ deps:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check check-run ensure-test-deps print-deps install deps clean fuzz fuzz-run
+.PHONY: install-firstboot all check check-run ensure-test-deps print-deps install deps clean fuzz fuzz-run
 
 # The ISO from the default profile (the builder's stages come in a later version).
 PROFILE ?= profiles/hyperion
