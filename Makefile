@@ -47,8 +47,14 @@ define objrules
 $(1)/%.o: %.c $$(wildcard lib/*.h builder/*.h firstboot/*.h tests/*.h) Makefile
 	@mkdir -p $$(dir $$@)
 	@echo "  CC      $$@"
-	$$(Q)$$(CC) $$(STRICT) $$(CFLAGS) $(2) $$(DEFS) -Ilib -Ibuilder -Ifirstboot -Itests $$(call pc_cflags,$$(TEST_PKGS) $$(BUILD_PKGS) $$(FIRSTBOOT_PKGS)) -c $$< -o $$@
+	$$(Q)$$(CC) $$(STRICT) $$(CFLAGS) $(2) $$(DEFS) -Ilib -Ibuilder -Ifirstboot -Itests $$(call pc_cflags,$$(PKGS)) -c $$< -o $$@
 endef
+# Each object sees the libraries of its own part only, so that building one
+# program (the Debian package builds hyperion-firstboot) needs only its own.
+PKGS = $(sort $(TEST_PKGS) $(BUILD_PKGS) $(FIRSTBOOT_PKGS))
+build/lib/%.o build-san/lib/%.o: PKGS = $(LIB_PKGS)
+build/builder/%.o build-san/builder/%.o: PKGS = $(BUILD_PKGS)
+build/firstboot/%.o build-san/firstboot/%.o: PKGS = $(FIRSTBOOT_PKGS)
 $(eval $(call objrules,build,))
 $(eval $(call objrules,build-san,$(SANITIZE)))
 
@@ -120,6 +126,17 @@ install-firstboot: build/hyperion-firstboot
 	install -m 0644 man/hyperion-profile.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/hyperion-firstboot.8 $(DESTDIR)$(MANDIR)/man8/
 
+# What the hyperion-live Debian package holds: the live system only.
+SYSTEMDDIR ?= /lib/systemd/system
+install-live:
+	install -d $(DESTDIR)$(SYSTEMDDIR)/getty@.service.d $(DESTDIR)$(SYSTEMDDIR)/serial-getty@.service.d \
+		$(DESTDIR)/etc/profile.d $(DESTDIR)$(PREFIX)/share/hyperion
+	install -m 0644 live/hyperion-installer.service $(DESTDIR)$(SYSTEMDDIR)/
+	install -m 0644 live/getty-autologin.conf $(DESTDIR)$(SYSTEMDDIR)/getty@.service.d/hyperion-live.conf
+	install -m 0644 live/serial-autologin.conf $(DESTDIR)$(SYSTEMDDIR)/serial-getty@.service.d/hyperion-live.conf
+	install -m 0644 live/motd $(DESTDIR)$(PREFIX)/share/hyperion/live-motd
+	install -m 0644 live/profile.sh $(DESTDIR)/etc/profile.d/hyperion-live.sh
+
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_RUN)
@@ -127,7 +144,7 @@ deps:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: install-firstboot all check check-run ensure-test-deps print-deps install deps clean fuzz fuzz-run
+.PHONY: install-firstboot install-live all check check-run ensure-test-deps print-deps install deps clean fuzz fuzz-run
 
 # The ISO from the default profile (the builder's stages come in a later version).
 PROFILE ?= profiles/hyperion

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build.h"
 #include "log.h"
 #include "macro.h"
+#include "mirror.h"
 #include "profile.h"
 #include "strutil.h"
 
@@ -21,7 +23,13 @@
 #endif
 
 static const char *arg_profile = HYPERION_DATADIR "/profiles/hyperion";
-static bool arg_check;
+static const char *arg_output = "hyperion.iso";
+static const char *arg_cache = "/var/cache/hyperion";
+static const char *arg_work;
+static const char *arg_source;
+static const char *arg_overlays;
+static long long arg_epoch;
+static bool arg_check, arg_keep_work;
 
 static void help(void) {
         printf("Usage: hyperion-build [OPTIONS]\n"
@@ -31,6 +39,20 @@ static void help(void) {
                "\n"
                "Options:\n"
                "  -p, --profile DIR    the profile folder (default: %s)\n"
+               "  -o, --output FILE    the ISO to write (default: hyperion.iso); FILE.sha256,\n"
+               "                       FILE.manifest and FILE.log are written beside it\n"
+               "      --cache DIR      cached stages (default: /var/cache/hyperion)\n"
+               "      --work DIR       scratch folder, emptied first (default: FILE.work)\n"
+               "      --keep-work      keep the scratch folder after the build\n"
+               "      --source DIR     the hyperion source tree, for its Debian packages\n"
+               "                       (default: %s/source)\n"
+               "      --overlays DIR   the overlay laid over the root (default: the folder\n"
+               "                       overlays/NAME beside the profile's folder, NAME the\n"
+               "                       profile's name)\n"
+               "      --source-date-epoch N\n"
+               "                       date every file N (seconds since 1970); default:\n"
+               "                       the profile's SourceDateEpoch=, else the date of the\n"
+               "                       mirror's Release file\n"
                "      --check          validate the profile, print it normalised (every\n"
                "                       default filled in) and exit; builds nothing\n"
                "  -v, --verbose        show debug messages and every command run\n"
@@ -40,13 +62,20 @@ static void help(void) {
                "\n"
                "Exit status: 0 success, 1 invalid profile or failed build, 2 bad usage.\n"
                "See hyperion-build(8).\n",
-               HYPERION_DATADIR "/profiles/hyperion");
+               HYPERION_DATADIR "/profiles/hyperion", HYPERION_DATADIR);
 }
 
 static int parse_argv(int argc, char **argv) {
-        enum { ARG_CHECK = 0x100, ARG_VERSION };
+        enum { ARG_CHECK = 0x100, ARG_VERSION, ARG_CACHE, ARG_WORK, ARG_KEEP_WORK, ARG_SOURCE, ARG_OVERLAYS, ARG_EPOCH };
         static const struct option options[] = {
                 { "profile", required_argument, NULL, 'p' },
+                { "output", required_argument, NULL, 'o' },
+                { "cache", required_argument, NULL, ARG_CACHE },
+                { "work", required_argument, NULL, ARG_WORK },
+                { "keep-work", no_argument, NULL, ARG_KEEP_WORK },
+                { "source", required_argument, NULL, ARG_SOURCE },
+                { "overlays", required_argument, NULL, ARG_OVERLAYS },
+                { "source-date-epoch", required_argument, NULL, ARG_EPOCH },
                 { "check", no_argument, NULL, ARG_CHECK },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
@@ -55,9 +84,24 @@ static int parse_argv(int argc, char **argv) {
                 {},
         };
         int c;
-        while ((c = getopt_long(argc, argv, "p:vqh", options, NULL)) >= 0)
+        char *end;
+        while ((c = getopt_long(argc, argv, "p:o:vqh", options, NULL)) >= 0)
                 switch (c) {
                 case 'p': arg_profile = optarg; break;
+                case 'o': arg_output = optarg; break;
+                case ARG_CACHE: arg_cache = optarg; break;
+                case ARG_WORK: arg_work = optarg; break;
+                case ARG_KEEP_WORK: arg_keep_work = true; break;
+                case ARG_SOURCE: arg_source = optarg; break;
+                case ARG_OVERLAYS: arg_overlays = optarg; break;
+                case ARG_EPOCH:
+                        errno = 0;
+                        arg_epoch = strtoll(optarg, &end, 10);
+                        if (errno || *end || arg_epoch <= 0) {
+                                log_error("invalid --source-date-epoch '%s' (seconds since 1970, as 'date +%%s' prints)", optarg);
+                                return -EINVAL;
+                        }
+                        break;
                 case ARG_CHECK: arg_check = true; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
                 case 'q': log_set_level(LOG_LEVEL_WARNING); break;
@@ -98,6 +142,30 @@ int main(int argc, char **argv) {
                 profile_print(p, stdout);
                 return fflush(stdout) == 0 ? 0 : 1;
         }
-        log_error("building an ISO is not implemented yet: only --check works in this version");
-        return 1;
+
+        Build b = {
+                .profile = p,
+                .output = xstrdup(arg_output),
+                .cache = xstrdup(arg_cache),
+                .work = arg_work ? xstrdup(arg_work) : xasprintf("%s.work", arg_output),
+                .source = xstrdup(arg_source ? arg_source : HYPERION_DATADIR "/source"),
+                .keep_work = arg_keep_work,
+                .source_date_epoch = arg_epoch,
+        };
+        if (arg_overlays)
+                b.overlays = xstrdup(arg_overlays);
+        else {
+                /* profiles/NAME -> overlays/NAME */
+                _cleanup_free_ char *rel = xasprintf("%s/../../overlays/%s", p->dir, p->name);
+                b.overlays = realpath(rel, NULL);
+        }
+        r = 0;
+        if (!isempty(p->distribution.mirror))
+                b.mirror = xstrdup(p->distribution.mirror);
+        else
+                r = mirror_from_apt_sources("/", &b.mirror);
+        if (r >= 0)
+                r = build_run(&b);
+        build_release(&b);
+        return r < 0 ? 1 : 0;
 }

@@ -17,6 +17,8 @@
 
 extern char **environ;
 
+volatile int run_current_child;
+
 static char **build_env(const RunOptions *o) {
         char **e = xcalloc(1, sizeof(char *));
         if (o->clear_env) {
@@ -74,8 +76,28 @@ _noreturn_ static void child(char *const *argv, const RunOptions *o, char **envp
         _exit(errno == ENOENT ? 127 : 126);
 }
 
+/* Hand complete lines of buf[0..*size) to on_line; keep the unfinished rest. */
+static void feed_lines(char *buf, size_t *size, const RunOptions *o, bool all) {
+        size_t start = 0;
+        for (size_t i = 0; i < *size; i++)
+                if (buf[i] == '\n' || buf[i] == '\r') {
+                        buf[i] = 0;
+                        if (i > start)
+                                o->on_line(buf + start, o->userdata);
+                        start = i + 1;
+                }
+        if (all && start < *size) {
+                buf[*size] = 0;
+                o->on_line(buf + start, o->userdata);
+                start = *size;
+        }
+        memmove(buf, buf + start, *size - start);
+        *size -= start;
+        buf[*size] = 0;
+}
+
 /* Read what the child writes on up to two pipes until both are closed. */
-static int drain(int fds[2], char *bufs[2], size_t sizes[2], size_t allocated[2]) {
+static int drain(int fds[2], char *bufs[2], size_t sizes[2], size_t allocated[2], const RunOptions *o) {
         for (;;) {
                 struct pollfd p[2];
                 nfds_t n = 0;
@@ -103,10 +125,14 @@ static int drain(int fds[2], char *bufs[2], size_t sizes[2], size_t allocated[2]
                         if (r <= 0) {
                                 close(fds[i]);
                                 fds[i] = -1;
+                                if (i == 0 && o->on_line)
+                                        feed_lines(bufs[0], &sizes[0], o, true);
                                 continue;
                         }
                         sizes[i] += (size_t) r;
                         bufs[i][sizes[i]] = 0;
+                        if (i == 0 && o->on_line)
+                                feed_lines(bufs[0], &sizes[0], o, false);
                 }
         }
 }
@@ -132,7 +158,8 @@ int run(char *const *argv, const RunOptions *opts) {
 
         int out[2] = { -1, -1 }, err[2] = { -1, -1 };
         _cleanup_close_ int null_fd = -1;
-        if (o->capture && pipe2(out, O_CLOEXEC) < 0)
+        bool want_out = o->capture || o->on_line;
+        if (want_out && pipe2(out, O_CLOEXEC) < 0)
                 return log_error_errno(errno, "cannot create a pipe: %m");
         if (o->capture_err && pipe2(err, O_CLOEXEC) < 0) {
                 int r = -errno;
@@ -142,7 +169,7 @@ int run(char *const *argv, const RunOptions *opts) {
                 }
                 return log_error_errno(r, "cannot create a pipe: %m");
         }
-        if (!o->capture && o->quiet && log_get_level() > LOG_LEVEL_DEBUG) {
+        if (!want_out && o->quiet && log_get_level() > LOG_LEVEL_DEBUG) {
                 null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
                 if (null_fd < 0)
                         return -errno;
@@ -170,10 +197,11 @@ int run(char *const *argv, const RunOptions *opts) {
         if (err[1] >= 0)
                 close(err[1]);
 
+        run_current_child = pid;
         int fds[2] = { out[0], err[0] };
         char *bufs[2] = {};
         size_t sizes[2] = {}, allocated[2] = {};
-        int r = drain(fds, bufs, sizes, allocated);
+        int r = drain(fds, bufs, sizes, allocated, o);
 
         int status;
         while (waitpid(pid, &status, 0) < 0)
@@ -181,12 +209,13 @@ int run(char *const *argv, const RunOptions *opts) {
                         r = -errno;
                         break;
                 }
+        run_current_child = 0;
         if (r < 0) {
                 free(bufs[0]);
                 free(bufs[1]);
                 return r;
         }
-        if (o->capture)
+        if (o->capture && !o->on_line)
                 *o->capture = bufs[0] ?: xstrdup("");
         else
                 free(bufs[0]);

@@ -28,9 +28,17 @@ typedef struct RunOptions {
         bool inherit_stdin;     /* stdin from the caller instead of /dev/null */
         bool quiet;             /* standard output to /dev/null (unless debug) */
         bool dry_run;           /* log "would run", execute nothing, return 0 */
+        /* When set: each line of standard output goes to on_line (for
+         * progress), instead of the terminal. */
+        void (*on_line)(const char *line, void *userdata);
+        void *userdata;
 } RunOptions;
+
+/* The pid of the program run() is waiting for, or 0: a signal handler may
+ * forward SIGTERM to it. */
+extern volatile int run_current_child;
 
 int run(char *const *argv, const RunOptions *opts);
 int run_ok(char *const *argv, const RunOptions *opts);
 
-#define RUN(opts, ...) run_ok((char *const[]) { __VA_ARGS__, NULL }, (opts))
+#define RUN(opts, ...) run_ok((char *const *) (const char *const[]) { __VA_ARGS__, NULL }, (opts))

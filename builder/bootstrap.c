@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * bootstrap.c: the root filesystem: debootstrap, then apt, then the
+ * hyperion packages. The first two are cached as archives keyed by what
+ * they depend on.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bootstrap.h"
+#include "build.h"
+#include "log.h"
+#include "mount-util.h"
+#include "run.h"
+#include "sha256.h"
+#include "strutil.h"
+#include "tarball.h"
+
+/* Packages the live system needs whatever the profile says. */
+static const char *const live_packages[] = {
+        "live-boot", "systemd-sysv", "linux-image-amd64", "zstd", NULL,
+};
+
+/* ---- running things in the tree, with progress -------------------------- */
+
+typedef struct LineProgress {
+        Progress progress;
+        unsigned total, done;
+} LineProgress;
+
+static void apt_line(const char *line, void *userdata) {
+        LineProgress *lp = userdata;
+        log_debug("%s", line);
+        unsigned n;
+        if (sscanf(line, "%*u upgraded, %u newly installed", &n) == 1)
+                lp->total = n * 2;
+        if (startswith(line, "Unpacking ") || startswith(line, "Setting up ")) {
+                lp->done++;
+                const char *what = strchr(line, ' ') + 1;
+                progress_update(&lp->progress, lp->total ? (int) MIN(100u, lp->done * 100 / lp->total) : -1, what);
+        } else if (startswith(line, "Get:") || startswith(line, "I: ") || startswith(line, "W: "))
+                progress_update(&lp->progress, -1, line);
+}
+
+static char *const chroot_env[] = {
+        "DEBIAN_FRONTEND=noninteractive",
+        "DEBCONF_NONINTERACTIVE_SEEN=true",
+        "LC_ALL=C.UTF-8",
+        "HOME=/root",
+        NULL,
+};
+
+int chroot_run(const char *root, const char *label, char *const *argv) {
+        int r = chroot_mount(root);
+        if (r < 0)
+                return r;
+        LineProgress lp = {};
+        progress_begin(&lp.progress, label);
+        _cleanup_free_ char *err = NULL;
+        RunOptions o = {
+                .root = root, .env = chroot_env, .clear_env = true,
+                .on_line = apt_line, .userdata = &lp, .capture_err = &err,
+        };
+        r = run_ok(argv, &o);
+        progress_end(&lp.progress);
+        if (err && *err)
+                log_debug("%s", err);
+        chroot_umount(root);
+        return r;
+}
+
+int host_run(const char *label, char *const *argv) {
+        LineProgress lp = {};
+        progress_begin(&lp.progress, label);
+        _cleanup_free_ char *err = NULL;
+        RunOptions o = { .on_line = apt_line, .userdata = &lp, .capture_err = &err };
+        int r = run_ok(argv, &o);
+        progress_end(&lp.progress);
+        if (err && *err)
+                log_debug("%s", err);
+        return r;
+}
+
+int write_text(const char *root, const char *rel, const char *text, int mode) {
+        _cleanup_free_ char *p = path_join(root, rel);
+        int r = write_file_atomic(p, text, strlen(text), mode);
+        if (r < 0)
+                return log_error_errno(r, "cannot write '%s': %m", p);
+        return 0;
+}
+
+/* ---- cache --------------------------------------------------------------- */
+
+int cache_restore(const char *archive, const char *root, const char *label) {
+        if (access(archive, F_OK) < 0)
+                return 0;
+        log_info("%s: cached in %s", label, archive);
+        int r = tarball_extract(archive, root, label);
+        if (r < 0) {
+                /* A damaged cache is not fatal: build again. */
+                log_warning("%s: the cached archive cannot be used, building again", label);
+                unlink(archive);
+                (void) RUN(NULL, "rm", "-rf", "--one-file-system", root);
+                if (mkdir(root, 0755) < 0)
+                        return log_error_errno(errno, "cannot create '%s': %m", root);
+                return 0;
+        }
+        return 1;
+}
+
+int cache_store(const char *archive, const char *root, const char *label) {
+        TarballOptions o = { .zstd_level = 3, .label = label };
+        int r = tarball_create(root, archive, &o);
+        if (r < 0)
+                log_warning("%s: cannot store in the cache, going on without it", label);
+        return 0;
+}
+
+static char *debootstrap_version(void) {
+        _cleanup_free_ char *out = NULL;
+        RunOptions o = { .capture = &out };
+        if (run((char *[]) { "debootstrap", "--version", NULL }, &o) != 0)
+                return xstrdup("unknown");
+        return xstrdup(strstrip(out));
+}
+
+/* One key for one root filesystem: suite, mirror, components, debootstrap. */
+void bootstrap_key(const Distribution *d, const char *mirror, char out[65]) {
+        Sha256 s;
+        sha256_init(&s);
+        sha256_update_str(&s, "bootstrap/1");
+        sha256_update_str(&s, d->suite);
+        sha256_update_str(&s, mirror);
+        sha256_update_str(&s, d->architecture);
+        for (char **c = d->components; *c; c++)
+                sha256_update_str(&s, *c);
+        _cleanup_free_ char *v = debootstrap_version();
+        sha256_update_str(&s, v);
+        uint8_t dg[32];
+        sha256_final(&s, dg);
+        sha256_hex(dg, out);
+}
+
+int debootstrap_tree(const Distribution *d, const char *mirror, const char *root) {
+        _cleanup_free_ char *comps = strv_join(d->components, ",");
+        _cleanup_free_ char *arch = xasprintf("--arch=%s", d->architecture);
+        _cleanup_free_ char *c = xasprintf("--components=%s", comps);
+        int r = host_run("debootstrap", (char *[]) { "debootstrap", "--variant=minbase", arch, c, d->suite, (char *) root,
+                                                     (char *) mirror, NULL });
+        if (r < 0)
+                return log_error_errno(r, "debootstrap of %s from %s failed (is the mirror reachable? the log has its messages)",
+                                       d->suite, mirror);
+        return 0;
+}
+
+int apt_sources(const char *root, const Distribution *d, const char *mirror) {
+        _cleanup_free_ char *comps = strv_join(d->components, " ");
+        _cleanup_free_ char *text = xasprintf("deb %s %s %s\n", mirror, d->suite, comps);
+        return write_text(root, "etc/apt/sources.list", text, 0644);
+}
+
+int policy_rc_d(const char *root, bool on) {
+        if (on)
+                return write_text(root, "usr/sbin/policy-rc.d", "#!/bin/sh\n# hyperion-build: no service starts in the build\nexit 101\n",
+                                  0755);
+        _cleanup_free_ char *p = path_join(root, "usr/sbin/policy-rc.d");
+        if (unlink(p) < 0 && errno != ENOENT)
+                return log_error_errno(errno, "cannot remove '%s': %m", p);
+        return 0;
+}
+
+/* apt-get install, no recommends, configuration files as packaged. */
+int apt_install(const char *root, const char *label, char *const *packages) {
+        int r = chroot_run(root, label, (char *[]) { "apt-get", "update", NULL });
+        if (r < 0)
+                return log_error_errno(r, "apt-get update failed in the tree (is the mirror reachable?)");
+        _cleanup_strv_free_ char **argv = xcalloc(1, sizeof(char *));
+        const char *fixed[] = { "apt-get", "install", "-y", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confdef",
+                                "-o", "Dpkg::Options::=--force-confold", "-o", "Dpkg::Use-Pty=0" };
+        for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
+                strv_push(&argv, fixed[i]);
+        for (char *const *p = packages; *p; p++)
+                strv_push(&argv, *p);
+        r = chroot_run(root, label, argv);
+        if (r < 0)
+                return log_error_errno(r, "apt-get install failed in the tree: a package may not exist in this suite "
+                                          "(the log has apt's messages)");
+        return 0;
+}
+
+/* ---- the stages ---------------------------------------------------------- */
+
+static char **package_list(const Build *b) {
+        char **l = strv_copy(b->profile->packages.install);
+        for (size_t i = 0; live_packages[i]; i++)
+                if (!strv_contains(l, live_packages[i]))
+                        strv_push(&l, live_packages[i]);
+        for (char **p = b->deb_depends; p && *p; p++)
+                if (!strv_contains(l, *p))
+                        strv_push(&l, *p);
+        strv_sort(l);
+        return l;
+}
+
+static void packages_key(const Build *b, char *const *pkgs, char out[65]) {
+        Sha256 s;
+        sha256_init(&s);
+        sha256_update_str(&s, "packages/1");
+        sha256_update_str(&s, b->bootstrap_key);
+        for (char *const *p = pkgs; *p; p++)
+                sha256_update_str(&s, *p);
+        uint8_t dg[32];
+        sha256_final(&s, dg);
+        sha256_hex(dg, out);
+}
+
+int stage_bootstrap(Build *b) {
+        const Distribution *d = &b->profile->distribution;
+        bootstrap_key(d, b->mirror, b->bootstrap_key);
+        _cleanup_strv_free_ char **pkgs = package_list(b);
+        packages_key(b, pkgs, b->packages_key);
+
+        /* When the next stage is cached, its tree replaces this one: go straight to it. */
+        _cleanup_free_ char *next = cache_path(b, "packages", b->packages_key, ".tar.zst");
+        int r = cache_restore(next, b->root, "packages");
+        if (r != 0) {
+                b->packages_cached = r > 0;
+                return r < 0 ? r : 0;
+        }
+        _cleanup_free_ char *archive = cache_path(b, "bootstrap", b->bootstrap_key, ".tar.zst");
+        r = cache_restore(archive, b->root, "bootstrap");
+        if (r != 0)
+                return r < 0 ? r : 0;
+        log_info("debootstrap %s (%s) from %s", d->suite, d->architecture, b->mirror);
+        r = debootstrap_tree(d, b->mirror, b->root);
+        if (r < 0)
+                return r;
+        return cache_store(archive, b->root, "bootstrap");
+}
+
+int stage_packages(Build *b) {
+        if (b->packages_cached)
+                return 0;
+        _cleanup_strv_free_ char **pkgs = package_list(b);
+        _cleanup_free_ char *list = strv_join(pkgs, " ");
+        log_info("installing %zu packages: %s", strv_length(pkgs), list);
+        int r = apt_sources(b->root, &b->profile->distribution, b->mirror);
+        if (r < 0 || (r = policy_rc_d(b->root, true)) < 0)
+                return r;
+        r = apt_install(b->root, "packages", pkgs);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *archive = cache_path(b, "packages", b->packages_key, ".tar.zst");
+        return cache_store(archive, b->root, "packages");
+}
+
+int stage_install(Build *b) {
+        _cleanup_strv_free_ char **argv = xcalloc(1, sizeof(char *));
+        strv_push(&argv, "dpkg");
+        strv_push(&argv, "--install");
+        _cleanup_free_ char *tmp = path_join(b->root, "tmp/hyperion-debs");
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "cannot create '%s': %m", tmp);
+        for (char **f = b->deb_files; *f; f++) {
+                const char *base = strrchr(*f, '/') + 1;
+                _cleanup_free_ char *dst = path_join(tmp, base);
+                int r = RUN(NULL, "cp", *f, dst);
+                if (r < 0)
+                        return r;
+                strv_consume(&argv, xasprintf("/tmp/hyperion-debs/%s", base));
+        }
+        int r = policy_rc_d(b->root, true);
+        if (r < 0)
+                return r;
+        r = chroot_run(b->root, "install", argv);
+        if (r < 0)
+                return log_error_errno(r, "the hyperion packages do not install in the tree");
+        return RUN(NULL, "rm", "-rf", tmp);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * bootstrap.h: making Debian trees, shared by the image's root and the
+ * build chroot of the hyperion packages.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "profile.h"
+
+/* Run argv in the tree (API file systems mounted for it, always unmounted
+ * after), apt's and dpkg's output turned into progress and the log. */
+int chroot_run(const char *root, const char *label, char *const *argv);
+/* The same on the host (debootstrap). */
+int host_run(const char *label, char *const *argv);
+int write_text(const char *root, const char *rel, const char *text, int mode);
+
+/* 1 restored, 0 not cached (root left empty), negative on error. */
+int cache_restore(const char *archive, const char *root, const char *label);
+/* Store root as archive; failing to cache is only a warning. */
+int cache_store(const char *archive, const char *root, const char *label);
+
+void bootstrap_key(const Distribution *d, const char *mirror, char out[65]);
+int debootstrap_tree(const Distribution *d, const char *mirror, const char *root);
+int apt_sources(const char *root, const Distribution *d, const char *mirror);
+int policy_rc_d(const char *root, bool on);
+int apt_install(const char *root, const char *label, char *const *packages);

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * image.c: from an installed tree to the live system's root: the overlay,
+ * the host's settings, and the clean-up that makes the image the same bytes
+ * on every build (no machine-id, SSH host keys, logs, caches, build-host
+ * traces; times clamped to SOURCE_DATE_EPOCH).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bootstrap.h"
+#include "build.h"
+#include "log.h"
+#include "run.h"
+#include "strutil.h"
+
+/* ---- overlays ------------------------------------------------------------ */
+
+int stage_overlays(Build *b) {
+        /* The profile, where hyperion-firstboot looks for it by default. */
+        _cleanup_free_ char *dir = path_join(b->root, "etc/hyperion/profile");
+        int r = RUN(NULL, "mkdir", "-p", dir);
+        if (r < 0)
+                return r;
+        for (char **f = b->profile->files; *f; f++) {
+                r = RUN(NULL, "cp", "--preserve=mode", *f, dir);
+                if (r < 0)
+                        return log_error_errno(r, "cannot install the profile file '%s' in the image", *f);
+        }
+        if (!b->overlays) {
+                log_info("no overlay for profile '%s'", b->profile->name);
+                return 0;
+        }
+        struct stat st;
+        if (stat(b->overlays, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                log_info("no overlay folder '%s'", b->overlays);
+                return 0;
+        }
+        log_info("laying %s over the root", b->overlays);
+        _cleanup_free_ char *src = xasprintf("%s/.", b->overlays);
+        /* Modes, owners, symlinks and times as they are; .keep files are git's, not ours. */
+        r = RUN(NULL, "cp", "-a", "--no-dereference", src, b->root);
+        if (r < 0)
+                return log_error_errno(r, "cannot lay the overlay '%s' over the root", b->overlays);
+        _cleanup_free_ char *keep = path_join(b->root, ".keep");
+        (void) unlink(keep);
+        return 0;
+}
+
+/* ---- customise ----------------------------------------------------------- */
+
+/* "Date: Sat, 15 Nov 2025 09:27:12 UTC" of the suite's Release file. */
+static int64_t release_date(const Build *b) {
+        _cleanup_free_ char *pattern = path_join(b->root, "var/lib/apt/lists/*_dists_*_*Release");
+        glob_t g;
+        if (glob(pattern, 0, NULL, &g) != 0)
+                return 0;
+        int64_t best = 0;
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+                _cleanup_free_ char *text = NULL;
+                if (read_full_file(g.gl_pathv[i], &text, NULL) < 0)
+                        continue;
+                const char *d = strstr(text, "\nDate: ");
+                if (!d)
+                        continue;
+                struct tm tm = {};
+                if (!strptime(d + 7, "%a, %d %b %Y %H:%M:%S", &tm))
+                        continue;
+                int64_t t = (int64_t) timegm(&tm);
+                if (t > best)
+                        best = t;
+        }
+        globfree(&g);
+        return best;
+}
+
+static int resolve_epoch(Build *b) {
+        const char *from = "--source-date-epoch";
+        if (b->source_date_epoch <= 0 && !isempty(b->profile->image.source_date_epoch)) {
+                b->source_date_epoch = strtoll(b->profile->image.source_date_epoch, NULL, 10);
+                from = "the profile";
+        }
+        if (b->source_date_epoch <= 0) {
+                b->source_date_epoch = release_date(b);
+                from = "the mirror's Release file";
+        }
+        if (b->source_date_epoch <= 0)
+                return log_error_errno(ENOENT, "no SOURCE_DATE_EPOCH: the mirror's Release file has no date; give --source-date-epoch");
+        char when[64];
+        time_t t = (time_t) b->source_date_epoch;
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+        log_info("SOURCE_DATE_EPOCH=%lld (%s), from %s", (long long) b->source_date_epoch, when, from);
+        return 0;
+}
+
+static int set_locale(Build *b) {
+        const char *locale = b->profile->host.locale;
+        _cleanup_free_ char *def = xasprintf("LANG=%s\n", locale);
+        int r = write_text(b->root, "etc/default/locale", def, 0644);
+        if (r < 0 || streq(locale, "C.UTF-8") || streq(locale, "C") || streq(locale, "POSIX"))
+                return r;
+        _cleanup_free_ char *gen = path_join(b->root, "usr/sbin/locale-gen");
+        if (access(gen, X_OK) < 0)
+                return log_error_errno(ENOENT, "Locale=%s needs the package 'locales' in [Packages] Install=", locale);
+        const char *dot = strchr(locale, '.');
+        _cleanup_free_ char *line = xasprintf("%s %s\n", locale, dot ? dot + 1 : "ISO-8859-1");
+        r = write_text(b->root, "etc/locale.gen", line, 0644);
+        if (r < 0)
+                return r;
+        return chroot_run(b->root, "locale-gen", (char *[]) { "locale-gen", NULL });
+}
+
+static int set_timezone(Build *b) {
+        const char *tz = b->profile->host.timezone;
+        _cleanup_free_ char *rel = xasprintf("usr/share/zoneinfo/%s", tz), *zone = path_join(b->root, rel);
+        if (access(zone, F_OK) < 0)
+                return log_error_errno(ENOENT, "time zone '%s' does not exist in the image (is 'tzdata' installed?)", tz);
+        _cleanup_free_ char *lt = path_join(b->root, "etc/localtime"), *target = xasprintf("/%s", rel);
+        (void) unlink(lt);
+        if (symlink(target, lt) < 0)
+                return log_error_errno(errno, "cannot link '%s': %m", lt);
+        _cleanup_free_ char *text = xasprintf("%s\n", tz);
+        return write_text(b->root, "etc/timezone", text, 0644);
+}
+
+int stage_customise(Build *b) {
+        const Host *h = &b->profile->host;
+        int r = resolve_epoch(b);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *hostname = xasprintf("%s\n", h->hostname);
+        _cleanup_free_ char *fqdn = isempty(h->domain) ? xstrdup(h->hostname) : xasprintf("%s.%s %s", h->hostname, h->domain, h->hostname);
+        _cleanup_free_ char *hosts = xasprintf("127.0.0.1\tlocalhost\n127.0.1.1\t%s\n\n"
+                                               "::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
+                                               fqdn);
+        _cleanup_free_ char *keyboard = xasprintf("XKBMODEL=\"pc105\"\nXKBLAYOUT=\"%s\"\nXKBVARIANT=\"\"\nXKBOPTIONS=\"\"\n\nBACKSPACE=\"guess\"\n",
+                                                  h->keymap);
+        if ((r = write_text(b->root, "etc/hostname", hostname, 0644)) < 0 || (r = write_text(b->root, "etc/hosts", hosts, 0644)) < 0 ||
+            (r = write_text(b->root, "etc/default/keyboard", keyboard, 0644)) < 0 ||
+            (r = write_text(b->root, "etc/fstab", "# The live system mounts nothing from /etc/fstab.\n", 0644)) < 0)
+                return r;
+        if ((r = set_locale(b)) < 0 || (r = set_timezone(b)) < 0)
+                return r;
+        return 0;
+}
+
+/* ---- clean --------------------------------------------------------------- */
+
+/* Remove what matches each pattern under root; a pattern that matches nothing is fine. */
+static int remove_globs(const char *root, const char *const *patterns) {
+        for (size_t i = 0; patterns[i]; i++) {
+                _cleanup_free_ char *p = path_join(root, patterns[i]);
+                glob_t g;
+                int k = glob(p, GLOB_NOSORT | GLOB_PERIOD, NULL, &g);
+                if (k == GLOB_NOMATCH)
+                        continue;
+                if (k != 0)
+                        return log_error_errno(EIO, "cannot expand '%s'", p);
+                for (size_t j = 0; j < g.gl_pathc; j++) {
+                        const char *base = strrchr(g.gl_pathv[j], '/');
+                        if (base && (streq(base, "/.") || streq(base, "/..")))
+                                continue;
+                        int r = RUN(NULL, "rm", "-rf", "--one-file-system", g.gl_pathv[j]);
+                        if (r < 0) {
+                                globfree(&g);
+                                return r;
+                        }
+                }
+                globfree(&g);
+        }
+        return 0;
+}
+
+/* /var/log keeps its folders (packages own them) and loses every file. */
+static int empty_logs(const char *root) {
+        _cleanup_free_ char *logs = path_join(root, "var/log");
+        return RUN(NULL, "find", logs, "-xdev", "(", "-type", "f", "-o", "-type", "l", ")", "-delete");
+}
+
+/* The day of the last password change, in /etc/shadow, is a date. */
+static int clamp_shadow(const char *root, int64_t epoch) {
+        _cleanup_free_ char *path = path_join(root, "etc/shadow"), *text = NULL;
+        if (read_full_file(path, &text, NULL) < 0)
+                return 0;
+        long day = (long) (epoch / 86400);
+        _cleanup_strv_free_ char **out = xcalloc(1, sizeof(char *));
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                /* name:password:lastchg:rest */
+                char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *c3 = c2 ? strchr(c2 + 1, ':') : NULL;
+                if (!c3 || c3 == c2 + 1 || strtol(c2 + 1, NULL, 10) <= day) {
+                        strv_push(&out, line);
+                        continue;
+                }
+                strv_consume(&out, xasprintf("%.*s:%ld%s", (int) (c2 - line), line, day, c3));
+        }
+        _cleanup_free_ char *joined = strv_join(out, "\n");
+        _cleanup_free_ char *final = xasprintf("%s\n", joined);
+        int r = write_file_atomic(path, final, strlen(final), 0640);
+        if (r < 0)
+                return log_error_errno(r, "cannot write '%s': %m", path);
+        /* root:shadow, as Debian has it */
+        return chown(path, 0, 42) < 0 ? log_error_errno(errno, "cannot chown '%s': %m", path) : 0;
+}
+
+static int64_t clamp_epoch;
+static int clamp_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        (void) type;
+        (void) ftw;
+        if (st->st_mtime <= clamp_epoch && st->st_atime <= clamp_epoch)
+                return 0;
+        struct timespec t[2] = { { (time_t) clamp_epoch, 0 }, { (time_t) clamp_epoch, 0 } };
+        if (st->st_mtime < clamp_epoch)
+                t[1] = st->st_mtim;
+        if (utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        return 0;
+}
+
+/* No file newer than the epoch. */
+int clamp_mtimes(const char *root, int64_t epoch) {
+        clamp_epoch = epoch;
+        int r = nftw(root, clamp_one, 64, FTW_PHYS | FTW_MOUNT);
+        if (r != 0)
+                return log_error_errno(r < 0 ? r : EIO, "cannot set the times of the files under '%s'", root);
+        return 0;
+}
+
+static int write_manifest(Build *b) {
+        _cleanup_free_ char *out = NULL;
+        RunOptions o = { .root = b->root, .clear_env = true, .capture = &out };
+        int r = run_ok((char *[]) { "dpkg-query", "--show", "--showformat=${Package} ${Version} ${Architecture}\\n", NULL }, &o);
+        if (r < 0)
+                return log_error_errno(r, "cannot list the packages of the image");
+        _cleanup_strv_free_ char **lines = xcalloc(1, sizeof(char *));
+        for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
+                strv_push(&lines, l);
+        strv_sort(lines);
+        _cleanup_free_ char *body = strv_join(lines, "\n");
+        _cleanup_free_ char *comps = strv_join(b->profile->distribution.components, " ");
+        _cleanup_free_ char *text = xasprintf("# hyperion image manifest: every package and version in the image\n"
+                                              "profile: %s\nsuite: %s\nmirror: %s\ncomponents: %s\narchitecture: %s\n"
+                                              "source-date-epoch: %lld\npackages: %zu\n\n%s\n",
+                                              b->profile->name, b->profile->distribution.suite, b->mirror, comps,
+                                              b->profile->distribution.architecture, (long long) b->source_date_epoch,
+                                              strv_length(lines), body);
+        _cleanup_free_ char *path = xasprintf("%s.manifest", b->output);
+        r = write_file_atomic(path, text, strlen(text), 0644);
+        if (r < 0)
+                return log_error_errno(r, "cannot write the manifest '%s': %m", path);
+        log_info("manifest: %zu packages in %s", strv_length(lines), path);
+        return 0;
+}
+
+int stage_clean(Build *b) {
+        static const char *const garbage[] = {
+                "etc/ssh/ssh_host_*", "var/lib/dbus/machine-id", "var/lib/apt/lists/*_*", "var/lib/apt/lists/partial/*",
+                "var/cache/apt/*.bin", "var/cache/apt/archives/*.deb", "var/cache/apt/archives/partial/*",
+                "var/cache/debconf/*-old", "var/lib/dpkg/*-old", "etc/*-", "etc/*-old", "var/cache/ldconfig/aux-cache",
+                "var/lib/systemd/random-seed", "var/lib/systemd/credential.secret", "etc/resolv.conf", "root/.bash_history",
+                "root/.cache", "tmp/*", "var/tmp/*", "var/cache/man/*", NULL,
+        };
+        int r = write_manifest(b);
+        if (r < 0)
+                return r;
+        if ((r = policy_rc_d(b->root, false)) < 0 || (r = remove_globs(b->root, garbage)) < 0 || (r = empty_logs(b->root)) < 0)
+                return r;
+        /* Python caches, wherever they are. */
+        r = RUN(NULL, "find", b->root, "-xdev", "-name", "__pycache__", "-type", "d", "-prune", "-exec", "rm", "-rf", "{}", "+");
+        if (r < 0)
+                return r;
+        /* Empty, not absent: systemd makes one at each boot of the live system. */
+        if ((r = write_text(b->root, "etc/machine-id", "", 0444)) < 0 || (r = clamp_shadow(b->root, b->source_date_epoch)) < 0)
+                return r;
+        return clamp_mtimes(b->root, b->source_date_epoch);
+}

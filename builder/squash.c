@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * squash.c: the live system's root as a squashfs image, with fixed options
+ * so that the same tree gives the same bytes: sorted (mksquashfs's default),
+ * every time set to SOURCE_DATE_EPOCH, xattrs kept. The kernel and initrd
+ * go beside it, where the GRUB menu finds them.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "log.h"
+#include "run.h"
+#include "size.h"
+#include "strutil.h"
+
+/* The newest kernel of the tree: "6.12.57+deb13-amd64". */
+static int find_kernel(Build *b) {
+        _cleanup_free_ char *boot = path_join(b->root, "boot");
+        struct dirent **list = NULL;
+        int n = scandir(boot, &list, NULL, versionsort);
+        if (n < 0)
+                return log_error_errno(errno, "cannot list '%s': %m", boot);
+        free(b->kernel_version);
+        b->kernel_version = NULL;
+        for (int i = 0; i < n; i++) {
+                if (startswith(list[i]->d_name, "vmlinuz-")) {
+                        free(b->kernel_version);
+                        b->kernel_version = xstrdup(list[i]->d_name + strlen("vmlinuz-"));
+                }
+                free(list[i]);
+        }
+        free(list);
+        if (!b->kernel_version)
+                return log_error_errno(ENOENT, "the image has no kernel in /boot (is linux-image-amd64 installed?)");
+        return 0;
+}
+
+static void squash_line(const char *line, void *userdata) {
+        Progress *p = userdata;
+        /* The progress bar ends in " 42%": redrawn with \r, one "line" each. */
+        const char *pct = strrchr(line, '%');
+        if (pct && pct > line && pct[1] == 0) {
+                const char *q = pct;
+                while (q > line && q[-1] >= '0' && q[-1] <= '9')
+                        q--;
+                if (q < pct) {
+                        progress_update(p, atoi(q), NULL);
+                        return;
+                }
+        }
+        log_debug("%s", line);
+}
+
+static const char *comp_name(Compression c) {
+        return compression_to_string(c);
+}
+
+int stage_squash(Build *b) {
+        int r = find_kernel(b);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *live = path_join(b->work, "iso/live");
+        r = RUN(NULL, "mkdir", "-p", live);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *vmlinuz = xasprintf("%s/boot/vmlinuz-%s", b->root, b->kernel_version);
+        _cleanup_free_ char *initrd = xasprintf("%s/boot/initrd.img-%s", b->root, b->kernel_version);
+        _cleanup_free_ char *v_out = path_join(live, "vmlinuz"), *i_out = path_join(live, "initrd.img");
+        if ((r = RUN(NULL, "cp", vmlinuz, v_out)) < 0 || (r = RUN(NULL, "cp", initrd, i_out)) < 0)
+                return log_error_errno(r, "cannot copy the kernel %s and its initrd", b->kernel_version);
+
+        free(b->squashfs);
+        b->squashfs = path_join(live, "filesystem.squashfs");
+        _cleanup_free_ char *epoch = xasprintf("%lld", (long long) b->source_date_epoch);
+        _cleanup_free_ char *procs = xasprintf("%ld", MAX(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+        Compression c = b->profile->image.compression;
+        log_info("mksquashfs (%s) of the root", comp_name(c));
+        Progress p;
+        progress_begin(&p, "squash");
+        _cleanup_free_ char *err = NULL;
+        RunOptions o = { .on_line = squash_line, .userdata = &p, .capture_err = &err };
+        char *argv[] = {
+                "mksquashfs", b->root, b->squashfs, "-noappend", "-comp", (char *) comp_name(c), "-b", "1M",
+                "-mkfs-time", epoch, "-all-time", epoch, "-processors", procs, "-progress",
+                /* The mount points of the API file systems stay, empty. */
+                "-wildcards", "-e", "proc/*", "sys/*", "dev/*", "run/*", NULL,
+        };
+        r = run_ok(argv, &o);
+        progress_end(&p);
+        if (r < 0)
+                return log_error_errno(r, "mksquashfs failed (is the disk full?)");
+        struct stat st;
+        char sz[SIZE_BUF];
+        if (stat(b->squashfs, &st) == 0)
+                log_info("root image: %s", format_size_human(sz, (uint64_t) st.st_size));
+        return 0;
+}

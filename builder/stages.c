@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * stages.c: run the stages in order, time them, stop cleanly on a signal,
+ * and leave nothing mounted, whatever happens.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "log.h"
+#include "mount-util.h"
+#include "run.h"
+#include "strutil.h"
+
+const Stage build_stages[] = {
+        { "firstboot", stage_firstboot }, { "bootstrap", stage_bootstrap }, { "packages", stage_packages },
+        { "install", stage_install },     { "overlays", stage_overlays },   { "customise", stage_customise },
+        { "clean", stage_clean },         { "squash", stage_squash },       { "iso", stage_iso },
+        { NULL, NULL },
+};
+
+volatile int build_interrupted;
+
+static void on_signal(int sig) {
+        build_interrupted = sig;
+        /* The program we wait for stops too; a terminal's Ctrl-C reaches it already. */
+        if (run_current_child > 0 && sig != SIGINT)
+                kill(run_current_child, SIGTERM);
+}
+
+int build_check_interrupted(void) {
+        if (build_interrupted)
+                return log_error_errno(EINTR, "interrupted by signal %d (%s)", build_interrupted, strsignal(build_interrupted));
+        return 0;
+}
+
+char *cache_path(const Build *b, const char *name, const char *key, const char *suffix) {
+        return xasprintf("%s/%s-%.16s%s", b->cache, name, key, suffix);
+}
+
+static int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = xstrdup(path);
+        for (char *s = p + 1; *s; s++)
+                if (*s == '/') {
+                        *s = 0;
+                        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                                return -errno;
+                        *s = '/';
+                }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+static int prepare_folders(Build *b) {
+        int r = mkdir_p(b->cache, 0755);
+        if (r < 0)
+                return log_error_errno(r, "cannot create the cache folder '%s': %m", b->cache);
+        /* A build killed hard may have left mounts: take them away first. */
+        struct stat st;
+        if (stat(b->work, &st) == 0) {
+                umount_below(b->work);
+                _cleanup_strv_free_ char **left = mounts_below(b->work);
+                if (left[0])
+                        return log_error_errno(EBUSY, "'%s' is still mounted from an earlier build; unmount it first", left[0]);
+                r = RUN(NULL, "rm", "-rf", "--one-file-system", b->work);
+                if (r < 0)
+                        return log_error_errno(r, "cannot empty the work folder '%s'", b->work);
+        }
+        r = mkdir_p(b->work, 0755);
+        if (r < 0)
+                return log_error_errno(r, "cannot create the work folder '%s': %m", b->work);
+        b->root = path_join(b->work, "root");
+        b->debs = path_join(b->work, "debs");
+        if (mkdir(b->root, 0755) < 0 || mkdir(b->debs, 0755) < 0)
+                return log_error_errno(errno, "cannot create folders in '%s': %m", b->work);
+        /* The log goes beside the ISO: FILE.iso.log. */
+        _cleanup_free_ char *logp = xasprintf("%s.log", b->output);
+        b->log = fopen(logp, "we");
+        if (!b->log)
+                return log_error_errno(errno, "cannot write the build log '%s': %m", logp);
+        log_set_file(b->log);
+        return 0;
+}
+
+int build_run(Build *b) {
+        if (geteuid() != 0)
+                return log_error_errno(EPERM, "hyperion-build must run as root (debootstrap, chroot and mounts need it); try sudo");
+
+        struct sigaction sa = { .sa_handler = on_signal };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+
+        int r = prepare_folders(b);
+        if (r < 0)
+                return r;
+
+        uint64_t total = now_usec();
+        char d[32];
+        for (const Stage *s = build_stages; s->name && r >= 0; s++) {
+                r = build_check_interrupted();
+                if (r < 0)
+                        break;
+                log_info("==> %s", s->name);
+                uint64_t t = now_usec();
+                r = s->run(b);
+                /* Whatever the stage did, nothing stays mounted after it. */
+                umount_below(b->work);
+                format_duration(d, sizeof d, now_usec() - t);
+                if (r < 0) {
+                        if (!build_interrupted)
+                                log_error("stage '%s' failed after %s; the whole log is %s.log", s->name, d, b->output);
+                        else
+                                build_check_interrupted();
+                        break;
+                }
+                log_info("<== %s done in %s", s->name, d);
+        }
+        umount_below(b->work);
+        format_duration(d, sizeof d, now_usec() - total);
+        if (r >= 0)
+                log_info("built %s in %s", b->output, d);
+        return r;
+}
+
+void build_release(Build *b) {
+        if (b->log) {
+                log_set_file(NULL);
+                fclose(b->log);
+        }
+        if (b->work && !b->keep_work) {
+                _cleanup_strv_free_ char **left = mounts_below(b->work);
+                if (!left[0])
+                        (void) RUN(NULL, "rm", "-rf", "--one-file-system", b->work);
+        }
+        free(b->source);
+        free(b->overlays);
+        free(b->output);
+        free(b->work);
+        free(b->cache);
+        free(b->mirror);
+        free(b->root);
+        free(b->debs);
+        strv_free(b->deb_files);
+        strv_free(b->deb_depends);
+        free(b->kernel_version);
+        free(b->squashfs);
+}
