@@ -23,7 +23,7 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 # Each library through pkg-config, each for its own job.
 LIB_PKGS       := inih libarchive
-BUILD_PKGS     := $(LIB_PKGS)
+BUILD_PKGS     := $(LIB_PKGS) libisoburn-1
 FIRSTBOOT_PKGS := $(LIB_PKGS) blkid
 TEST_PKGS      := $(LIB_PKGS) cmocka
 
@@ -36,9 +36,9 @@ FIRSTBOOT_SRC := $(wildcard firstboot/*.c)
 TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 
 # Debian packages: to build, to run the tests, to build images.
-DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev
+DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev libisoburn-dev
 DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev
-DEPS_RUN   :=
+DEPS_RUN   := debootstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
 
 all: build/hyperion-build build/hyperion-firstboot
 
@@ -130,10 +130,12 @@ install-firstboot: build/hyperion-firstboot
 SYSTEMDDIR ?= /lib/systemd/system
 install-live:
 	install -d $(DESTDIR)$(SYSTEMDDIR)/getty@.service.d $(DESTDIR)$(SYSTEMDDIR)/serial-getty@.service.d \
+		$(DESTDIR)$(SYSTEMDDIR)/ssh.service.d \
 		$(DESTDIR)/etc/profile.d $(DESTDIR)$(PREFIX)/share/hyperion
 	install -m 0644 live/hyperion-installer.service $(DESTDIR)$(SYSTEMDDIR)/
 	install -m 0644 live/getty-autologin.conf $(DESTDIR)$(SYSTEMDDIR)/getty@.service.d/hyperion-live.conf
 	install -m 0644 live/serial-autologin.conf $(DESTDIR)$(SYSTEMDDIR)/serial-getty@.service.d/hyperion-live.conf
+	install -m 0644 live/ssh-hostkeys.conf $(DESTDIR)$(SYSTEMDDIR)/ssh.service.d/hyperion-live.conf
 	install -m 0644 live/motd $(DESTDIR)$(PREFIX)/share/hyperion/live-motd
 	install -m 0644 live/profile.sh $(DESTDIR)/etc/profile.d/hyperion-live.sh
 

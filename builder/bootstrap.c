@@ -189,7 +189,8 @@ int apt_install(const char *root, const char *label, char *const *packages) {
         if (r < 0)
                 return log_error_errno(r, "apt-get install failed in the tree: a package may not exist in this suite "
                                           "(the log has apt's messages)");
-        return 0;
+        /* The downloaded .deb files are not part of any tree we keep. */
+        return chroot_run(root, label, (char *[]) { "apt-get", "clean", NULL });
 }
 
 /* ---- the stages ---------------------------------------------------------- */

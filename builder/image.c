@@ -18,6 +18,7 @@
 
 #include "bootstrap.h"
 #include "build.h"
+#include "image.h"
 #include "log.h"
 #include "run.h"
 #include "strutil.h"

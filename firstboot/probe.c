@@ -263,11 +263,8 @@ static char *boot_medium_disk(void) {
                 /* A partition's sysfs folder has a "partition" file; its parent is the disk. */
                 _cleanup_free_ char *sys = xasprintf("/sys/dev/block/%u:%u", maj, min);
                 _cleanup_free_ char *part = path_join(sys, "partition");
-                if (access(part, F_OK) == 0) {
-                        _cleanup_free_ char *parent = path_join(sys, "../dev");
-                        char *dev = read_attr(parent, "");
-                        return dev;
-                }
+                if (access(part, F_OK) == 0)
+                        return read_attr(sys, "../dev");
                 return xasprintf("%u:%u", maj, min);
         }
         return NULL;

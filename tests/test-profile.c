@@ -56,7 +56,8 @@ static void test_hyperion_golden(void **state) {
         assert_false(p->xen.ballooning);
         assert_int_equal(p->n_disks, 4);
         assert_int_equal(p->n_domains, 3);
-        static const char *const pkgs[] = { "linux-image-amd64", "xen-system-amd64", "xen-tools", "lvm2", "openssh-server" };
+        /* xen-tools too, but trixie has none: see profiles/hyperion/profile.conf. */
+        static const char *const pkgs[] = { "linux-image-amd64", "xen-system-amd64", "lvm2", "openssh-server" };
         for (size_t i = 0; i < ELEMENTSOF(pkgs); i++)
                 assert_true(strv_contains(p->packages.install, pkgs[i]));
 }

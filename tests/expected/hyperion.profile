@@ -10,7 +10,7 @@ Components=main non-free-firmware
 Architecture=amd64
 
 [Packages]
-Install=bridge-utils console-setup efibootmgr firmware-linux-free grub-efi-amd64 ifupdown isc-dhcp-client keyboard-configuration less linux-image-amd64 locales lvm2 nano openssh-server tzdata xen-system-amd64 xen-tools
+Install=bridge-utils console-setup efibootmgr firmware-linux-free grub-efi-amd64 ifupdown isc-dhcp-client keyboard-configuration less linux-image-amd64 locales lvm2 nano openssh-server tzdata xen-system-amd64
 
 [Image]
 Label=HYPERION

@@ -1,0 +1,212 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""qemu.py: start a qemu machine and talk to its serial console.
+
+Used by the boot tests and by `make e2e`: the harness reads the console as an
+administrator would, and types into it; nothing in the product knows it is
+being tested. Standard library only.
+"""
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+DOWN = b"\x1b[B"
+
+
+class Timeout(Exception):
+    pass
+
+
+def kvm_works():
+    """/dev/kvm may exist and still hang guests: only use it when asked."""
+    return os.environ.get("HYPERION_QEMU_ACCEL") == "kvm"
+
+
+class Machine:
+    def __init__(self, workdir, memory="4096", cpus=2, firmware="bios", log=None,
+                 accel=None, extra=None):
+        self.workdir = workdir
+        self.memory = str(memory)
+        self.cpus = str(cpus)
+        self.firmware = firmware
+        self.log_path = log or os.path.join(workdir, "console.log")
+        self.accel = accel or ("kvm" if kvm_works() else "tcg")
+        self.extra = list(extra or [])
+        self.drives = []
+        self.proc = None
+        self.sock = None
+        self.buf = b""
+        self.seen = b""
+        self.logf = None
+        self.vars = None
+
+    def add_usb_disk(self, path, fmt="raw", readonly=False):
+        n = len(self.drives)
+        ro = ",readonly=on" if readonly else ""
+        self.drives += ["-drive", f"if=none,id=usb{n},file={path},format={fmt}{ro}",
+                        "-device", f"usb-storage,drive=usb{n},removable=on"]
+
+    def add_cdrom(self, path):
+        self.drives += ["-drive", f"if=none,id=cd0,file={path},format=raw,media=cdrom,readonly=on",
+                        "-device", "ide-cd,drive=cd0,bus=ide.1"]
+
+    def add_sata_disk(self, path, fmt="qcow2", serial=None, model=None):
+        n = len([d for d in self.drives if d.startswith("if=none,id=sata")])
+        opts = f"if=none,id=sata{n},file={path},format={fmt},discard=unmap"
+        dev = f"ide-hd,drive=sata{n},bus=ahci.{n}"
+        if serial:
+            dev += f",serial={serial}"
+        if model:
+            dev += f",model={model}"
+        self.drives += ["-drive", opts, "-device", dev]
+
+    def command(self):
+        cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", self.accel,
+               "-m", self.memory, "-smp", self.cpus, "-display", "none", "-no-user-config",
+               "-nodefaults", "-device", "qemu-xhci,id=xhci",
+               "-device", "ahci,id=ahci",
+               "-netdev", "user,id=net0,restrict=on", "-device", "virtio-net-pci,netdev=net0",
+               "-serial", f"unix:{self.sock_path},server=on,wait=off",
+               "-monitor", f"unix:{self.monitor_path},server=on,wait=off"]
+        if self.accel == "tcg":
+            # Xen under TCG: svm and npt, and not 'max' (dom0 crashes on SMAP).
+            cmd += ["-cpu", "qemu64,+svm,+npt"]
+        else:
+            cmd += ["-cpu", "host"]
+        if self.firmware == "uefi":
+            self.vars = self.vars or os.path.join(self.workdir, "OVMF_VARS.fd")
+            if not os.path.exists(self.vars):
+                with open(OVMF_VARS, "rb") as src, open(self.vars, "wb") as dst:
+                    dst.write(src.read())
+            cmd += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
+                    "-drive", f"if=pflash,format=raw,unit=1,file={self.vars}"]
+        return cmd + self.drives + self.extra
+
+    def start(self):
+        self.sock_path = os.path.join(self.workdir, "serial.sock")
+        self.monitor_path = os.path.join(self.workdir, "monitor.sock")
+        for p in (self.sock_path, self.monitor_path):
+            if os.path.exists(p):
+                os.unlink(p)
+        self.logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                                     stdout=self.logf, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.time() + 30
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(self.sock_path)
+                break
+            except OSError:
+                self.sock.close()
+                if self.proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("qemu did not start: see " + self.log_path)
+                time.sleep(0.2)
+        self.started = time.time()
+        return self
+
+    def _read(self, timeout):
+        r, _, _ = select.select([self.sock], [], [], timeout)
+        if not r:
+            return False
+        data = self.sock.recv(65536)
+        if not data:
+            raise RuntimeError("the serial console closed (qemu ended)")
+        self.logf.write(data)
+        self.logf.flush()
+        self.buf += data
+        return True
+
+    def expect(self, pattern, timeout):
+        """Wait for a regular expression (bytes) on the console; return the match."""
+        rx = re.compile(pattern)
+        deadline = time.time() + timeout
+        while True:
+            m = rx.search(self.buf)
+            if m:
+                self.seen += self.buf[:m.end()]
+                self.buf = self.buf[m.end():]
+                return m
+            left = deadline - time.time()
+            if left <= 0:
+                raise Timeout(f"no {pattern!r} on the console after {timeout} s; last lines:\n"
+                              + self.tail())
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"qemu ended (status {self.proc.returncode}) while waiting for {pattern!r};"
+                                   f" last lines:\n" + self.tail())
+            self._read(min(left, 1.0))
+
+    def tail(self, lines=25):
+        text = (self.seen + self.buf).decode("utf-8", "replace")
+        text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+        return "\n".join(text.splitlines()[-lines:])
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def monitor(self, command):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.monitor_path)
+        s.settimeout(10)
+        time.sleep(0.2)
+        s.recv(65536)
+        s.sendall(command.encode() + b"\n")
+        time.sleep(0.5)
+        try:
+            out = s.recv(65536)
+        except socket.timeout:
+            out = b""
+        s.close()
+        return out.decode("utf-8", "replace")
+
+    def elapsed(self):
+        return time.time() - self.started
+
+    def wait_exit(self, timeout):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise Timeout(f"qemu still runs after {timeout} s; last lines:\n" + self.tail())
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(10)
+            except (subprocess.TimeoutExpired, ProcessLookupError):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait()
+        if self.sock:
+            self.sock.close()
+            self.sock = None
+        if self.logf:
+            self.logf.close()
+            self.logf = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def grub_select(m, index, timeout=180):
+    """Wait for the GRUB menu and boot entry number index (0 is the first)."""
+    m.expect(rb"Install Hyperion", timeout)
+    time.sleep(1)
+    for _ in range(index):
+        m.send(DOWN)
+        time.sleep(0.3)
+    m.send(b"\r")
