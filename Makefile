@@ -24,11 +24,13 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # Each library through pkg-config, each for its own job.
 LIB_PKGS       := inih libarchive
 BUILD_PKGS     := $(LIB_PKGS) libisoburn-1
-FIRSTBOOT_PKGS := $(LIB_PKGS) blkid
+FIRSTBOOT_PKGS := $(LIB_PKGS) blkid libparted
 TEST_PKGS      := $(LIB_PKGS) cmocka
 
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
 pc_libs   = $(shell $(PKG_CONFIG) --libs $(1))
+# liblvm2-dev ships no pkg-config file: its one library, by name.
+LVM_LIBS  := -llvm2cmd
 
 LIB_SRC       := $(wildcard lib/*.c)
 BUILD_SRC     := $(wildcard builder/*.c)
@@ -36,7 +38,7 @@ FIRSTBOOT_SRC := $(wildcard firstboot/*.c)
 TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 
 # Debian packages: to build, to run the tests, to build images.
-DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev libisoburn-dev
+DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev libisoburn-dev libparted-dev liblvm2-dev
 DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev
 DEPS_RUN   := debootstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
 
@@ -59,20 +61,24 @@ $(eval $(call objrules,build,))
 $(eval $(call objrules,build-san,$(SANITIZE)))
 
 build/hyperion-build: $(patsubst %.c,build/%.o,$(BUILD_SRC) $(LIB_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,$(BUILD_PKGS))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,$(BUILD_PKGS))
 
 build/hyperion-firstboot: $(patsubst %.c,build/%.o,$(FIRSTBOOT_SRC) $(LIB_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,$(FIRSTBOOT_PKGS))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,$(FIRSTBOOT_PKGS)) $(LVM_LIBS)
 
 # Test binaries link the library code and the program code but its main().
 TEST_HELPERS := $(filter-out tests/test-% tests/fuzz-%,$(wildcard tests/*.c))
 LIBOBJ       = $(patsubst %.c,$(1)/%.o,$(LIB_SRC) $(TEST_HELPERS) $(filter-out builder/main.c,$(BUILD_SRC)) $(filter-out firstboot/main.c,$(FIRSTBOOT_SRC)))
-ALL_LIBS     = $(call pc_libs,$(TEST_PKGS) $(BUILD_PKGS) $(FIRSTBOOT_PKGS))
+ALL_LIBS     = $(call pc_libs,$(TEST_PKGS) $(BUILD_PKGS) $(FIRSTBOOT_PKGS)) $(LVM_LIBS)
 
 build/tests/%: build/tests/%.o $(call LIBOBJ,build)
-	$(CC) $(CFLAGS) -o $@ $^ $(ALL_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(ALL_LIBS)
 build-san/tests/%: build-san/tests/%.o $(call LIBOBJ,build-san)
-	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(ALL_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(ALL_LIBS)
 
 .PRECIOUS: build/%.o build-san/%.o build/tests/%.o build-san/tests/%.o
 
@@ -93,14 +99,16 @@ check-run: all $(addprefix build/tests/,$(TESTS)) $(addprefix build-san/tests/,$
 	@$(MAKE) --no-print-directory fuzz-run
 
 build-san/hyperion-build: $(patsubst %.c,build-san/%.o,$(BUILD_SRC) $(LIB_SRC))
-	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(call pc_libs,$(BUILD_PKGS))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(call pc_libs,$(BUILD_PKGS))
 
 # libFuzzer on the profile parser (clang). "make fuzz" runs it longer.
 FUZZ_SECONDS ?= 30
 FUZZ_CC ?= clang
 build-fuzz/fuzz-profile: tests/fuzz-profile.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p build-fuzz
-	$(FUZZ_CC) $(STRICT) -g -O1 -fsanitize=fuzzer,address,undefined $(DEFS) -Ilib $(call pc_cflags,$(LIB_PKGS)) \
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(STRICT) -g -O1 -fsanitize=fuzzer,address,undefined $(DEFS) -Ilib $(call pc_cflags,$(LIB_PKGS)) \
 		-o $@ tests/fuzz-profile.c $(LIB_SRC) $(call pc_libs,$(LIB_PKGS))
 fuzz-run: build-fuzz/fuzz-profile
 	@mkdir -p build-fuzz/corpus
@@ -148,10 +156,11 @@ clean:
 
 .PHONY: install-firstboot install-live all check check-run ensure-test-deps print-deps install deps clean fuzz fuzz-run
 
-# The ISO from the default profile (the builder's stages come in a later version).
+# The ISO from the default profile: hyperion.iso, .sha256, .manifest, .log.
 PROFILE ?= profiles/hyperion
+ISO     ?= hyperion.iso
+CACHE   ?= /var/cache/hyperion
 iso: all
-	@tools/ensure-deps $(DEPS_BUILD)
-	build/hyperion-build --check --profile $(PROFILE) >/dev/null
-	@echo "profile $(PROFILE) is valid; the ISO builder is not written yet"
+	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN)
+	build/hyperion-build --profile $(PROFILE) --output $(ISO) --cache $(CACHE) --source .
 .PHONY: iso

@@ -9,9 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h"
+#include "partition.h"
 #include "log.h"
 #include "macro.h"
 #include "plan.h"
+#include "run.h"
+#include "target.h"
 #include "probe.h"
 #include "profile.h"
 #include "strutil.h"
@@ -24,7 +28,8 @@
 
 static const char *arg_profile = DEFAULT_PROFILE;
 static char **arg_disks;
-static bool arg_yes, arg_wipe;
+static bool arg_yes, arg_wipe, arg_live;
+static const char *arg_root = "/run/hyperion/target";
 
 static void help(void) {
         printf("Usage: hyperion-firstboot [OPTIONS] COMMAND\n"
@@ -44,6 +49,10 @@ static void help(void) {
                "                       repeat for each disk\n"
                "  -y, --yes            do not ask for confirmation (install)\n"
                "      --wipe           allow formatting a disk that holds partitions or data\n"
+               "      --root DIR       where the new system is mounted while it is installed\n"
+               "                       (default: /run/hyperion/target)\n"
+               "      --live           run as the live system's installer unit: reboot when\n"
+               "                       an unattended install is done\n"
                "  -v, --verbose        show debug messages and every command run\n"
                "  -q, --quiet          show only warnings and errors\n"
                "  -h, --help           show this help and exit\n"
@@ -55,12 +64,14 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char **argv) {
-        enum { ARG_WIPE = 0x100, ARG_VERSION };
+        enum { ARG_WIPE = 0x100, ARG_VERSION, ARG_ROOT, ARG_LIVE };
         static const struct option options[] = {
                 { "profile", required_argument, NULL, 'p' },
                 { "disk", required_argument, NULL, 'd' },
                 { "yes", no_argument, NULL, 'y' },
                 { "wipe", no_argument, NULL, ARG_WIPE },
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "live", no_argument, NULL, ARG_LIVE },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
@@ -74,6 +85,8 @@ static int parse_argv(int argc, char **argv) {
                 case 'd': strv_push(&arg_disks, optarg); break;
                 case 'y': arg_yes = true; break;
                 case ARG_WIPE: arg_wipe = true; break;
+                case ARG_ROOT: arg_root = optarg; break;
+                case ARG_LIVE: arg_live = true; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
                 case 'q': log_set_level(LOG_LEVEL_WARNING); break;
                 case 'h': help(); return 0;
@@ -103,14 +116,70 @@ static bool unattended(void) {
         return strv_contains(words, "hyperion.install=unattended");
 }
 
-/* Probe, match and plan; the plan, or every reason there is none. */
-static int make_plan(const Profile *p, Inventory *inv, Plan **ret) {
+/* The journal an earlier run left on the planned root partition, read
+ * without mounting anything (debugfs reads; it never writes here). */
+static char **read_disk_journal(const Plan *plan) {
+        for (size_t i = 0; i < plan->n_disks; i++) {
+                const PlanDisk *pd = &plan->disks[i];
+                if (pd->disk->use != DISK_FORMAT || !plan_disk_matches(pd))
+                        continue;
+                for (size_t j = 0; j < pd->n_parts; j++) {
+                        if (!streq(pd->parts[j].part->mount, "/"))
+                                continue;
+                        _cleanup_free_ char *dev = NULL, *loop = NULL;
+                        if (pd->dev->is_file) {
+                                _cleanup_free_ char *o = xasprintf("%llu", (unsigned long long) pd->parts[j].start);
+                                _cleanup_free_ char *sz = xasprintf("%llu", (unsigned long long) pd->parts[j].size);
+                                RunOptions ro = { .capture = &loop };
+                                if (run_ok((char *[]) { "losetup", "--find", "--show", "--read-only", "--offset", o, "--sizelimit", sz,
+                                                        pd->dev->path, NULL },
+                                           &ro) < 0)
+                                        return NULL;
+                                dev = xstrdup(strstrip(loop));
+                        } else
+                                dev = partition_node(pd->dev->path, pd->parts[j].number);
+                        _cleanup_free_ char *out = NULL, *err = NULL;
+                        RunOptions o = { .capture = &out, .capture_err = &err };
+                        int r = run((char *[]) { "debugfs", "-R", "cat /" JOURNAL_PATH, dev, NULL }, &o);
+                        if (loop)
+                                (void) run((char *[]) { "losetup", "--detach", dev, NULL }, NULL);
+                        if (r != 0 || isempty(out))
+                                return NULL;
+                        return strv_split_lines(out);
+                }
+        }
+        return NULL;
+}
+
+/* Probe, match and plan; the plan, or every reason there is none. An
+ * install that an earlier run began (its journal on the planned root, the
+ * planned tables on the disks) carries on without --wipe. */
+static int make_plan(const Profile *p, Inventory *inv, Plan **ret, char ***ret_journal) {
         int r = arg_disks ? probe_paths(arg_disks, inv) : probe_system(inv);
         if (r < 0)
                 return r;
         PlanOptions o = { .wipe = arg_wipe, .unattended = unattended() };
         _cleanup_strv_free_ char **errors = NULL;
         r = plan_make(p, inv, &o, ret, &errors);
+        if (r < 0 && !arg_wipe) {
+                PlanOptions all = { .wipe = true };
+                _cleanup_(plan_freep) Plan *layout = NULL;
+                _cleanup_strv_free_ char **ignored = NULL, **journal = NULL, **resumable = NULL;
+                /* Only an unfinished install carries on; a finished one is data like any other. */
+                if (plan_make(p, inv, &all, &layout, &ignored) == 0 && (journal = read_disk_journal(layout)) &&
+                    !strv_contains(journal, "done")) {
+                        resumable = xcalloc(1, sizeof(char *));
+                        for (char **j = journal; *j; j++)
+                                if (startswith(*j, "partitions "))
+                                        strv_push(&resumable, *j + strlen("partitions "));
+                        o.resumable = resumable;
+                        strv_free(errors);
+                        errors = NULL;
+                        r = plan_make(p, inv, &o, ret, &errors);
+                        if (r == 0 && ret_journal)
+                                *ret_journal = TAKE_PTR(journal);
+                }
+        }
         for (char **e = errors; e && *e; e++)
                 log_error("%s", *e);
         if (r < 0)
@@ -124,13 +193,89 @@ static int cmd_plan(void) {
                 return 1;
         Inventory inv = {};
         _cleanup_(plan_freep) Plan *plan = NULL;
-        int r = make_plan(p, &inv, &plan);
+        int r = make_plan(p, &inv, &plan, NULL);
         if (r == 0) {
                 plan_print(plan, stdout);
                 printf("\nThis was a dry run: nothing was written. 'hyperion-firstboot install' applies it.\n");
         }
         inventory_release(&inv);
         return r < 0 ? 1 : 0;
+}
+
+/* Type the host name to go on: a deliberate act, not a reflex "y". */
+static bool confirmed(const Profile *p) {
+        printf("\nThis formats the disks marked 'format' above. Type the host name '%s' to install: ", p->host.hostname);
+        fflush(stdout);
+        char line[256];
+        if (!fgets(line, sizeof line, stdin))
+                return false;
+        return streq(strstrip(line), p->host.hostname);
+}
+
+static void reboot_countdown(void) {
+        printf("\nThe install is done. Rebooting in 10 seconds: remove the installation medium.\n");
+        fflush(stdout);
+        sleep(10);
+        (void) run((char *[]) { "systemctl", "reboot", NULL }, NULL);
+}
+
+static int cmd_install(void) {
+        _cleanup_(profile_freep) Profile *p = NULL;
+        if (load_profile(&p) < 0)
+                return 1;
+        Inventory inv = {};
+        _cleanup_(plan_freep) Plan *plan = NULL;
+        _cleanup_strv_free_ char **journal = NULL;
+        int r = make_plan(p, &inv, &plan, &journal);
+        if (r == 0) {
+                plan_print(plan, stdout);
+                bool auto_yes = arg_yes || unattended();
+                if (!auto_yes && !confirmed(p)) {
+                        log_error("the host name was not typed: nothing was written");
+                        r = -ECANCELED;
+                } else {
+                        ApplyOptions ao = { .root = arg_root, .journal = journal };
+                        r = apply_plan(plan, &ao);
+                }
+        }
+        inventory_release(&inv);
+        if (r >= 0 && arg_live) {
+                if (unattended())
+                        reboot_countdown();
+                else
+                        printf("\nThe install is done. Reboot when you are ready (remove the installation medium).\n");
+        }
+        return r < 0 ? 1 : 0;
+}
+
+/* On the installed system, its journal; on the live system, the one on the disks. */
+static int cmd_status(void) {
+        _cleanup_free_ char *local = NULL;
+        _cleanup_strv_free_ char **steps = NULL;
+        _cleanup_free_ char *path = xasprintf("/%s", JOURNAL_PATH);
+        if (read_full_file(path, &local, NULL) == 0)
+                steps = strv_split_lines(local);
+        else {
+                _cleanup_(profile_freep) Profile *p = NULL;
+                if (load_profile(&p) < 0)
+                        return 1;
+                Inventory inv = {};
+                int r = arg_disks ? probe_paths(arg_disks, &inv) : probe_system(&inv);
+                PlanOptions all = { .wipe = true };
+                _cleanup_(plan_freep) Plan *layout = NULL;
+                _cleanup_strv_free_ char **ignored = NULL;
+                if (r >= 0 && plan_make(p, &inv, &all, &layout, &ignored) == 0)
+                        steps = read_disk_journal(layout);
+                inventory_release(&inv);
+        }
+        if (!steps) {
+                printf("no install journal: nothing was installed on these disks\n");
+                return 0;
+        }
+        printf("install journal: %s\n", strv_contains(steps, "done") ? "finished" : "not finished");
+        for (char **s = steps; *s; s++)
+                printf("  done: %s\n", *s);
+        return 0;
 }
 
 int main(int argc, char **argv) {
@@ -155,7 +300,11 @@ int main(int argc, char **argv) {
         int status;
         if (streq(cmd, "plan"))
                 status = cmd_plan();
-        else if (streq(cmd, "install") || streq(cmd, "status") || streq(cmd, "guests")) {
+        else if (streq(cmd, "install"))
+                status = cmd_install();
+        else if (streq(cmd, "status"))
+                status = cmd_status();
+        else if (streq(cmd, "guests")) {
                 log_error("command '%s' is not implemented yet in this version", cmd);
                 status = 1;
         } else {

@@ -174,12 +174,26 @@ static void layout_disk(Plan *plan, PlanDisk *pd, char ***errors) {
         }
 }
 
+bool plan_disk_matches(const PlanDisk *pd) {
+        const ProbedDisk *d = pd->dev;
+        const char *want = pd->disk->table == TABLE_GPT ? "gpt" : "dos";
+        if (!d || !streq(d->table, want) || d->n_parts != pd->n_parts)
+                return false;
+        for (size_t i = 0; i < pd->n_parts; i++)
+                if (d->parts[i].number != pd->parts[i].number || d->parts[i].start != pd->parts[i].start ||
+                    d->parts[i].size != pd->parts[i].size)
+                        return false;
+        return true;
+}
+
 static void check_wipe(Plan *plan, PlanDisk *pd, const PlanOptions *o, char ***errors) {
         if (pd->disk->use != DISK_FORMAT || !pd->dev || !disk_has_data(pd->dev))
                 return;
         _cleanup_free_ char *what = disk_contents(pd->dev);
         (void) plan;
-        if (o->unattended && !disk_pinned(pd->disk))
+        if (strv_contains(o->resumable, pd->disk->head.name) && plan_disk_matches(pd))
+                pd->resume = true;
+        else if (o->unattended && !disk_pinned(pd->disk))
                 add_error(errors,
                           "disk '%s' is %s, which holds data (%s); an unattended install wipes a disk only when the profile pins it "
                           "with MatchSerial=, MatchWWN= or MatchById=",
@@ -346,8 +360,12 @@ void plan_print(const Plan *plan, FILE *f) {
                 default:
                         break;
                 }
-                fprintf(f, "  format: new %s partition table%s%s%s\n", table_type_to_string(pd->disk->table),
-                        pd->wipe ? ", WIPES what it holds (" : "", pd->wipe ? holds : "", pd->wipe ? ")" : "");
+                if (pd->resume)
+                        fprintf(f, "  format: resumes the interrupted install that made its %s table\n",
+                                table_type_to_string(pd->disk->table));
+                else
+                        fprintf(f, "  format: new %s partition table%s%s%s\n", table_type_to_string(pd->disk->table),
+                                pd->wipe ? ", WIPES what it holds (" : "", pd->wipe ? holds : "", pd->wipe ? ")" : "");
                 fprintf(f, "  %-3s %-12s %10s %10s  %-9s %-6s %s\n", "#", "name", "start", "size", "type", "format", "mount");
                 for (size_t j = 0; j < pd->n_parts; j++) {
                         const PlanPartition *x = &pd->parts[j];

@@ -31,7 +31,8 @@ typedef struct PlanDisk {
         const ProbedDisk *dev;
         PlanPartition *parts;
         size_t n_parts;
-        bool wipe; /* formatting destroys what it holds */
+        bool wipe;   /* formatting destroys what it holds */
+        bool resume; /* holds an interrupted install of this plan: carry on */
 } PlanDisk;
 
 typedef struct PlanVolume {
@@ -63,8 +64,10 @@ typedef struct Plan {
 } Plan;
 
 typedef struct PlanOptions {
-        bool wipe;       /* --wipe: formatting a disk that holds data is allowed */
-        bool unattended; /* hyperion.install=unattended */
+        bool wipe;         /* --wipe: formatting a disk that holds data is allowed */
+        bool unattended;   /* hyperion.install=unattended */
+        char **resumable;  /* disks an interrupted install of this plan partitioned
+                            * (its journal says so, the table is the planned one) */
 } PlanOptions;
 
 /* 0 and *ret, or -EINVAL with every reason in *errors. */
@@ -73,6 +76,8 @@ void plan_print(const Plan *plan, FILE *f);
 void plan_free(Plan *plan);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Plan *, plan_free)
 
+/* Does the disk hold exactly the planned partition table already? */
+bool plan_disk_matches(const PlanDisk *pd);
 /* Does the probed disk satisfy every Match key of the profile's disk? */
 bool disk_matches(const Disk *want, const ProbedDisk *have);
 /* The end of the area partitions may use, 1 MiB aligned (bytes). */

@@ -225,9 +225,12 @@ static void check_xen(ParseState *s) {
                               "Dom0Memory= must be a whole number of MiB, at least 256M");
         if (x->dom0_vcpus > 4096)
                 profile_error(s, where(s, &x->head, SECTION_XEN, "Dom0VCPUs"), "Dom0VCPUs= is out of range (0 means all)");
-        if (strpbrk(x->command_line, "\"\\'"))
+        if (strpbrk(x->command_line, "\"\\'$`"))
                 profile_error(s, where(s, &x->head, SECTION_XEN, "CommandLine"),
-                              "CommandLine= cannot hold quotes or backslashes (it goes into a GRUB setting)");
+                              "CommandLine= cannot hold quotes, backslashes, '$' or '`' (it goes into a GRUB setting)");
+        if (strpbrk(x->dom0_command_line, "\"\\'$`"))
+                profile_error(s, where(s, &x->head, SECTION_XEN, "Dom0CommandLine"),
+                              "Dom0CommandLine= cannot hold quotes, backslashes, '$' or '`' (it goes into a GRUB setting)");
 }
 
 /* ---- mount points -------------------------------------------------------- */

@@ -90,6 +90,7 @@ static const KeyDef xen_keys[] = {
         KEY("Ballooning", K_BOOL, Xen, ballooning),
         KEY("DefaultEntry", K_BOOL, Xen, default_entry),
         KEY("CommandLine", K_STRING, Xen, command_line),
+        KEY("Dom0CommandLine", K_STRING, Xen, dom0_command_line),
 };
 
 static const KeyDef disk_keys[] = {
@@ -257,6 +258,7 @@ void profile_init_defaults(Profile *p) {
         p->xen.ballooning = false;
         p->xen.default_entry = true;
         p->xen.command_line = xstrdup("");
+        p->xen.dom0_command_line = xstrdup("");
 }
 
 static bool valid_name(const char *s) {

@@ -102,7 +102,8 @@ typedef struct Xen {
         unsigned dom0_vcpus; /* 0: all */
         bool ballooning;
         bool default_entry;
-        char *command_line;
+        char *command_line;      /* more options for the hypervisor */
+        char *dom0_command_line; /* dom0's kernel options, instead of the usual ones */
 } Xen;
 
 typedef struct Disk {

@@ -94,6 +94,18 @@ char **strv_split_ws(const char *s) {
         return r;
 }
 
+char **strv_split_lines(const char *s) {
+        char **r = xcalloc(1, sizeof(char *));
+        while (s && *s) {
+                const char *e = strchr(s, '\n');
+                size_t n = e ? (size_t) (e - s) : strlen(s);
+                if (n > 0)
+                        strv_consume(&r, xstrndup(s, n));
+                s = e ? e + 1 : NULL;
+        }
+        return r;
+}
+
 char *strv_join(char *const *l, const char *sep) {
         size_t n = 0, k = strlen(sep);
         for (char *const *i = l; i && *i; i++)

@@ -26,6 +26,8 @@ bool strv_contains(char *const *l, const char *s);
 char **strv_copy(char *const *l);
 /* Split on runs of white space; never returns NULL. */
 char **strv_split_ws(const char *s);
+/* Split into lines, without empty ones; never returns NULL. */
+char **strv_split_lines(const char *s);
 /* Join with sep between items; "" for an empty vector. */
 char *strv_join(char *const *l, const char *sep);
 void strv_sort(char **l);

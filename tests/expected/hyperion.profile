@@ -38,7 +38,8 @@ Dom0Memory=1536M
 Dom0VCPUs=0
 Ballooning=no
 DefaultEntry=yes
-CommandLine=
+CommandLine=console=com1,vga com1=115200,8n1
+Dom0CommandLine=console=tty0 console=hvc0
 
 [Disk data]
 MatchSize=3TB
