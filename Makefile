@@ -93,7 +93,7 @@ print-deps:
 
 check-run: all $(addprefix build/tests/,$(TESTS)) $(addprefix build-san/tests/,$(TESTS)) build-san/hyperion-build
 	@tests/run-tests build $(TESTS)
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:suppressions=$(CURDIR)/tests/asan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/run-tests build-san $(TESTS)
 	@tests/test-check.sh build-san/hyperion-build
 	@$(MAKE) --no-print-directory fuzz-run
