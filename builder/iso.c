@@ -215,6 +215,8 @@ int stage_iso(Build *b) {
                 "-iso_nowtime", nowtime,
                 "-as", "mkisofs",
                 "-o", partial, "-V", vol, "-r", "-J", "-joliet-long", moddate, "--gpt_disk_guid", "modification-date",
+                /* Not the ctime and atime of the files in the tree: their mtime, clamped. */
+                "--set_all_file_dates", "set_to_mtime",
                 "-c", "boot/grub/boot.cat",
                 /* BIOS: El Torito from CD, boot_hybrid.img from a disk */
                 "-b", "boot/grub/i386-pc/eltorito.img", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",

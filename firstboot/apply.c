@@ -246,8 +246,8 @@ int apply_plan(const Plan *plan, const ApplyOptions *o) {
         for (size_t i = 0; i < plan->n_disks && r >= 0; i++)
                 if (plan->disks[i].disk->use == DISK_FORMAT)
                         r = guard_allow(plan->disks[i].dev->path);
-        if (r >= 0 && mkdir(t.root, 0755) < 0 && errno != EEXIST)
-                r = log_error_errno(errno, "cannot create '%s': %m", t.root);
+        if (r >= 0)
+                r = RUN(NULL, "mkdir", "-p", t.root);
         /* Anything left mounted there by an earlier, interrupted run goes first. */
         if (r >= 0)
                 umount_below(t.root);

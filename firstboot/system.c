@@ -384,8 +384,9 @@ int system_boot(Target *t) {
             (r = in_target(t, (char *[]) { "grub-install", "--target=i386-pc", (char *) bios_disk, NULL })) < 0)
                 return log_error_errno(r, "grub-install for BIOS on '%s' failed", bios_disk);
 
-        if ((r = in_target(t, (char *[]) { "update-initramfs", "-u", "-k", "all", NULL })) < 0 ||
-            (r = in_target(t, (char *[]) { "update-grub", NULL })) < 0)
+        /* The initramfs was rebuilt without live-boot when it was purged
+         * (initramfs-tools' trigger); GRUB's menu now. */
+        if ((r = in_target(t, (char *[]) { "update-grub", NULL })) < 0)
                 return r;
 
         _cleanup_free_ char *gpath = path_join(t->root, "boot/grub/grub.cfg"), *gcfg = NULL;
