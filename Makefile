@@ -10,13 +10,14 @@ PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 DATADIR   ?= $(PREFIX)/share/hyperion
+SYSTEMDDIR ?= /lib/systemd/system
 DESTDIR   ?=
 
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 STRICT    := -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE
-DEFS      := -DHYPERION_VERSION='"$(VERSION)"' -DHYPERION_DATADIR='"$(DATADIR)"'
+DEFS      := -DHYPERION_VERSION='"$(VERSION)"' -DHYPERION_DATADIR='"$(DATADIR)"' -DLIBXL_API_VERSION=0x041300
 # V=1 shows every command.
 Q         := $(if $(V),,@)
 SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -24,7 +25,7 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # Each library through pkg-config, each for its own job.
 LIB_PKGS       := inih libarchive
 BUILD_PKGS     := $(LIB_PKGS) libisoburn-1
-FIRSTBOOT_PKGS := $(LIB_PKGS) blkid libparted
+FIRSTBOOT_PKGS := $(LIB_PKGS) blkid libparted xenlight xlutil xentoollog
 TEST_PKGS      := $(LIB_PKGS) cmocka
 
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
@@ -38,7 +39,7 @@ FIRSTBOOT_SRC := $(wildcard firstboot/*.c)
 TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 
 # Debian packages: to build, to run the tests, to build images.
-DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev libisoburn-dev libparted-dev liblvm2-dev
+DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev libisoburn-dev libparted-dev liblvm2-dev libxen-dev
 DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev
 DEPS_RUN   := debootstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
 
@@ -129,13 +130,13 @@ install: all
 
 # What the hyperion-firstboot Debian package holds (debian/rules calls it).
 install-firstboot: build/hyperion-firstboot
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDDIR)
+	install -m 0644 live/hyperion-guests.service live/hyperion-report.service $(DESTDIR)$(SYSTEMDDIR)/
 	install -m 0755 build/hyperion-firstboot $(DESTDIR)$(SBINDIR)/
 	install -m 0644 man/hyperion-profile.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/hyperion-firstboot.8 $(DESTDIR)$(MANDIR)/man8/
 
 # What the hyperion-live Debian package holds: the live system only.
-SYSTEMDDIR ?= /lib/systemd/system
 install-live:
 	install -d $(DESTDIR)$(SYSTEMDDIR)/getty@.service.d $(DESTDIR)$(SYSTEMDDIR)/serial-getty@.service.d \
 		$(DESTDIR)$(SYSTEMDDIR)/ssh.service.d \

@@ -15,6 +15,7 @@
  *   overlays    overlays/<profile>/ laid over the root, the profile installed
  *   customise   host name, locale and the live system's settings
  *   clean       no machine-id, SSH keys, logs, caches; mtimes clamped
+ *   guest       the guests' root filesystem, a reproducible archive (cached)
  *   squash      mksquashfs of the tree
  *   iso         GRUB for BIOS and UEFI, the ISO through libisoburn
  */
@@ -69,6 +70,7 @@ int stage_install(Build *b);   /* bootstrap.c */
 int stage_overlays(Build *b);  /* image.c */
 int stage_customise(Build *b); /* image.c */
 int stage_clean(Build *b);     /* image.c */
+int stage_guest(Build *b);     /* guest.c */
 int stage_squash(Build *b);    /* squash.c */
 int stage_iso(Build *b);       /* iso.c */
 

@@ -261,7 +261,8 @@ static int write_manifest(Build *b) {
         return 0;
 }
 
-int stage_clean(Build *b) {
+/* What makes two builds of a tree differ, or a machine like another, gone. */
+int clean_tree(const char *root, int64_t epoch) {
         static const char *const garbage[] = {
                 "etc/ssh/ssh_host_*", "var/lib/dbus/machine-id", "var/lib/apt/lists/*_*", "var/lib/apt/lists/partial/*",
                 "var/cache/apt/*.bin", "var/cache/apt/archives/*.deb", "var/cache/apt/archives/partial/*",
@@ -269,17 +270,22 @@ int stage_clean(Build *b) {
                 "var/lib/systemd/random-seed", "var/lib/systemd/credential.secret", "etc/resolv.conf", "root/.bash_history",
                 "root/.cache", "tmp/*", "var/tmp/*", "var/cache/man/*", NULL,
         };
+        int r;
+        if ((r = policy_rc_d(root, false)) < 0 || (r = remove_globs(root, garbage)) < 0 || (r = empty_logs(root)) < 0)
+                return r;
+        /* Python caches, wherever they are. */
+        r = RUN(NULL, "find", root, "-xdev", "-name", "__pycache__", "-type", "d", "-prune", "-exec", "rm", "-rf", "{}", "+");
+        if (r < 0)
+                return r;
+        /* Empty, not absent: systemd makes one at each boot of a live system. */
+        if ((r = write_text(root, "etc/machine-id", "", 0444)) < 0 || (r = clamp_shadow(root, epoch)) < 0)
+                return r;
+        return clamp_mtimes(root, epoch);
+}
+
+int stage_clean(Build *b) {
         int r = write_manifest(b);
         if (r < 0)
                 return r;
-        if ((r = policy_rc_d(b->root, false)) < 0 || (r = remove_globs(b->root, garbage)) < 0 || (r = empty_logs(b->root)) < 0)
-                return r;
-        /* Python caches, wherever they are. */
-        r = RUN(NULL, "find", b->root, "-xdev", "-name", "__pycache__", "-type", "d", "-prune", "-exec", "rm", "-rf", "{}", "+");
-        if (r < 0)
-                return r;
-        /* Empty, not absent: systemd makes one at each boot of the live system. */
-        if ((r = write_text(b->root, "etc/machine-id", "", 0444)) < 0 || (r = clamp_shadow(b->root, b->source_date_epoch)) < 0)
-                return r;
-        return clamp_mtimes(b->root, b->source_date_epoch);
+        return clean_tree(b->root, b->source_date_epoch);
 }

@@ -20,7 +20,8 @@
 const Stage build_stages[] = {
         { "firstboot", stage_firstboot }, { "bootstrap", stage_bootstrap }, { "packages", stage_packages },
         { "install", stage_install },     { "overlays", stage_overlays },   { "customise", stage_customise },
-        { "clean", stage_clean },         { "squash", stage_squash },       { "iso", stage_iso },
+        { "clean", stage_clean },         { "guest", stage_guest },         { "squash", stage_squash },
+        { "iso", stage_iso },
         { NULL, NULL },
 };
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "guard.h"
+#include "guests.h"
 #include "log.h"
 #include "lvm.h"
 #include "mount-util.h"
@@ -231,6 +232,7 @@ static int step_system(Target *t) {
                 goto out;
         if (!journal_done(t, "boot") && ((r = system_boot(t)) < 0 || (r = journal_add(t, "boot")) < 0))
                 goto out;
+        r = guests_prepare(t);
 out:
         chroot_umount(t->root);
         return r;

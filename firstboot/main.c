@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "apply.h"
+#include "guests.h"
 #include "partition.h"
 #include "log.h"
 #include "macro.h"
@@ -41,7 +42,11 @@ static void help(void) {
                "                       plan; writes nothing\n"
                "  install              the same plan, then ask for the host name and apply it\n"
                "  status               print what the install journal says was done\n"
-               "  guests               create the guests through libxenlight (first Xen boot)\n"
+               "  guests               create the guests that do not exist yet through\n"
+               "                       libxenlight, link them into /etc/xen/auto, report\n"
+               "                       (hyperion-guests.service, on the first Xen boot)\n"
+               "  report               dom0's memory and each guest's id, memory and state\n"
+               "                       (hyperion-report.service, on every boot)\n"
                "\n"
                "Options:\n"
                "  -p, --profile DIR    the profile folder (default: %s)\n"
@@ -304,9 +309,12 @@ int main(int argc, char **argv) {
                 status = cmd_install();
         else if (streq(cmd, "status"))
                 status = cmd_status();
-        else if (streq(cmd, "guests")) {
-                log_error("command '%s' is not implemented yet in this version", cmd);
-                status = 1;
+        else if (streq(cmd, "guests") || streq(cmd, "report")) {
+                _cleanup_(profile_freep) Profile *p = NULL;
+                if (load_profile(&p) < 0)
+                        status = 1;
+                else
+                        status = (streq(cmd, "guests") ? guests_create(p) : guests_report(p)) < 0 ? 1 : 0;
         } else {
                 log_error("unknown command '%s' (see --help)", cmd);
                 status = 2;

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "guests.h"
+
+#include <errno.h>
+#include <libxl.h>
+#include <libxl_utils.h>
+#include <libxlutil.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xentoollog.h>
+
+#include "apply.h"
+#include "log.h"
+#include "mount-util.h"
+#include "run.h"
+#include "size.h"
+#include "strutil.h"
+#include "tarball.h"
+#include "xlcfg.h"
+
+static const char *const archive_places[] = {
+        "/run/live/medium/" GUEST_ARCHIVE_NAME,
+        "/lib/live/mount/medium/" GUEST_ARCHIVE_NAME,
+        NULL,
+};
+
+char *guests_find_archive(void) {
+        const char *env = getenv("HYPERION_GUEST_ARCHIVE");
+        if (!isempty(env))
+                return access(env, R_OK) == 0 ? xstrdup(env) : NULL;
+        for (size_t i = 0; archive_places[i]; i++)
+                if (access(archive_places[i], R_OK) == 0)
+                        return xstrdup(archive_places[i]);
+        return NULL;
+}
+
+static int write_under(const char *root, const char *rel, const char *text, int mode) {
+        _cleanup_free_ char *p = path_join(root, rel);
+        int r = write_file_atomic(p, text, strlen(text), mode);
+        if (r < 0)
+                return log_error_errno(r, "cannot write '%s': %m", p);
+        return 0;
+}
+
+/* ---- install time -------------------------------------------------------- */
+
+int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
+        const char *name = d->head.name;
+        _cleanup_free_ char *hostname = xasprintf("%s\n", name);
+        _cleanup_free_ char *hosts = xasprintf("127.0.0.1\tlocalhost\n127.0.1.1\t%s\n\n"
+                                               "::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
+                                               name);
+        _cleanup_free_ char *fstab = xasprintf("# /etc/fstab of guest %s: written by hyperion-firstboot.\n"
+                                               "/dev/xvda / ext4 errors=remount-ro 0 1\n%s",
+                                               name, d->swap ? "/dev/xvdb none swap sw 0 0\n" : "");
+        _cleanup_free_ char *net = streq(d->address, "dhcp")
+                                           ? xasprintf("auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n")
+                                           : xasprintf("auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet static\n\taddress %s\n",
+                                                       d->address);
+        int r;
+        if ((r = write_under(root, "etc/hostname", hostname, 0644)) < 0 || (r = write_under(root, "etc/hosts", hosts, 0644)) < 0 ||
+            (r = write_under(root, "etc/fstab", fstab, 0644)) < 0 || (r = write_under(root, "etc/network/interfaces", net, 0644)) < 0)
+                return r;
+        /* Its own machine-id, made now; SSH host keys it makes at its first boot. */
+        _cleanup_free_ char *mid = path_join(root, "etc/machine-id");
+        (void) unlink(mid);
+        if ((r = RUN(&(RunOptions) { .quiet = true }, "systemd-machine-id-setup", "--root", root)) < 0)
+                return r;
+        if (p->host.root_authorized_keys[0]) {
+                _cleanup_free_ char *ssh = path_join(root, "root/.ssh");
+                if (mkdir(ssh, 0700) < 0 && errno != EEXIST)
+                        return log_error_errno(errno, "cannot create '%s': %m", ssh);
+                _cleanup_free_ char *keys = strv_join(p->host.root_authorized_keys, "\n");
+                _cleanup_free_ char *text = xasprintf("%s\n", keys);
+                if ((r = write_under(root, "root/.ssh/authorized_keys", text, 0600)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The guests' kernel and initrd, from the first guest's /boot, into dom0. */
+static int copy_kernel(Target *t, const char *groot) {
+        _cleanup_free_ char *dir = path_join(t->root, GUEST_KERNEL_DIR);
+        int r = RUN(NULL, "mkdir", "-p", dir);
+        if (r < 0)
+                return r;
+        static const char *const names[][2] = { { "vmlinuz", "vmlinuz" }, { "initrd.img", "initrd.img" } };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                /* Debian's /vmlinuz and /initrd.img links name the current ones. */
+                _cleanup_free_ char *src = path_join(groot, names[i][0]), *dst = path_join(dir, names[i][1]);
+                if ((r = RUN(NULL, "cp", "--dereference", src, dst)) < 0)
+                        return log_error_errno(r, "the guest archive has no /%s (is linux-image-amd64 in it?)", names[i][0]);
+        }
+        return 0;
+}
+
+static int prepare_one(Target *t, const Domain *d, const char *archive, bool *kernel_done) {
+        const char *name = d->head.name;
+        _cleanup_free_ char *disk = xasprintf("/dev/%s/%s-disk", d->volume_group, name);
+        _cleanup_free_ char *swap = xasprintf("/dev/%s/%s-swap", d->volume_group, name);
+        _cleanup_free_ char *mnt = xasprintf("/run/hyperion/guest-%s", name);
+        log_info("guest %s: %s", name, disk);
+        int r = make_filesystem(disk, d->filesystem, name);
+        if (r < 0 || (d->swap && (r = make_filesystem(swap, FS_SWAP, NULL)) < 0))
+                return r;
+        if ((r = RUN(NULL, "mkdir", "-p", mnt)) < 0)
+                return r;
+        if (mount(disk, mnt, fs_type_to_string(d->filesystem), 0, NULL) < 0)
+                return log_error_errno(errno, "cannot mount '%s': %m", disk);
+        _cleanup_free_ char *label = xasprintf("guest %s", name);
+        r = tarball_extract(archive, mnt, label);
+        if (r >= 0)
+                r = guest_configure_root(t->plan->profile, d, mnt);
+        if (r >= 0 && !*kernel_done) {
+                r = copy_kernel(t, mnt);
+                *kernel_done = r >= 0;
+        }
+        umount_below(mnt);
+        if (r < 0)
+                return r;
+
+        /* Its xl configuration on the new host: parsed before it is written. */
+        _cleanup_free_ char *cfg = guest_cfg_text(d);
+        if ((r = guest_cfg_check(name, cfg)) < 0)
+                return r;
+        _cleanup_free_ char *rel = xasprintf("etc/xen/%s.cfg", name);
+        return write_under(t->root, rel, cfg, 0644);
+}
+
+int guests_prepare(Target *t) {
+        const Profile *p = t->plan->profile;
+        if (p->n_domains == 0)
+                return 0;
+        _cleanup_free_ char *archive = guests_find_archive();
+        if (!archive)
+                return log_error_errno(ENOENT, "the ISO holds no guest archive (%s): cannot prepare the guests", GUEST_ARCHIVE_NAME);
+        bool kernel_done = false;
+        _cleanup_free_ char *kdir = xasprintf("%s%s/vmlinuz", t->root, GUEST_KERNEL_DIR);
+        kernel_done = access(kdir, F_OK) == 0;
+        for (size_t i = 0; i < p->n_domains; i++) {
+                const Domain *d = p->domains[i];
+                _cleanup_free_ char *step = xasprintf("guest %s", d->head.name);
+                if (journal_done(t, step))
+                        continue;
+                int r = prepare_one(t, d, archive, &kernel_done);
+                if (r < 0 || (r = journal_add(t, step)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- first Xen boot: libxenlight ------------------------------------------ */
+
+static void libxl_ctx_freep(libxl_ctx **c) {
+        if (*c)
+                libxl_ctx_free(*c);
+}
+
+static int parse_mac(const char *s, libxl_mac mac) {
+        unsigned v[6];
+        if (sscanf(s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+                return -EINVAL;
+        for (int i = 0; i < 6; i++)
+                mac[i] = (uint8_t) v[i];
+        return 0;
+}
+
+/* libxl's error codes are negative small numbers: say which. */
+static const char *libxl_error_name(int rc) {
+        switch (rc) {
+        case ERROR_NOMEM: return "not enough memory";
+        case ERROR_INVAL: return "invalid configuration";
+        case ERROR_FAIL: return "failed";
+        case ERROR_NOTFOUND: return "not found";
+        default: return "libxl error";
+        }
+}
+
+static int build_config(libxl_ctx *ctx, const Domain *d, libxl_domain_config *dc) {
+        libxl_domain_type type = d->type == GUEST_PV ? LIBXL_DOMAIN_TYPE_PV : LIBXL_DOMAIN_TYPE_PVH;
+        dc->c_info.type = type;
+        dc->c_info.name = xstrdup(d->head.name);
+        libxl_domain_build_info_init_type(&dc->b_info, type);
+        dc->b_info.max_vcpus = (int) d->vcpus;
+        if (libxl_cpu_bitmap_alloc(ctx, &dc->b_info.avail_vcpus, (int) d->vcpus) != 0)
+                return -ENOMEM;
+        libxl_bitmap_set_none(&dc->b_info.avail_vcpus);
+        for (unsigned i = 0; i < d->vcpus; i++)
+                libxl_bitmap_set(&dc->b_info.avail_vcpus, (int) i);
+        dc->b_info.max_memkb = d->memory / KiB;
+        dc->b_info.target_memkb = d->memory / KiB;
+        dc->b_info.kernel = xstrdup(GUEST_KERNEL_DIR "/vmlinuz");
+        dc->b_info.ramdisk = xstrdup(GUEST_KERNEL_DIR "/initrd.img");
+        dc->b_info.cmdline = xstrdup(GUEST_CMDLINE);
+        dc->on_poweroff = LIBXL_ACTION_ON_SHUTDOWN_DESTROY;
+        dc->on_reboot = LIBXL_ACTION_ON_SHUTDOWN_RESTART;
+        dc->on_crash = LIBXL_ACTION_ON_SHUTDOWN_RESTART;
+
+        /* The disks: the very specifications of the cfg file, through libxlutil. */
+        _cleanup_strv_free_ char **specs = guest_disk_specs(d);
+        int n = (int) strv_length(specs);
+        dc->disks = xcalloc((size_t) n, sizeof(libxl_device_disk));
+        dc->num_disks = n;
+        XLU_Config *cfg = xlu_cfg_init(stderr, "hyperion");
+        if (!cfg)
+                return -ENOMEM;
+        int r = 0;
+        for (int i = 0; i < n && r == 0; i++) {
+                libxl_device_disk_init(&dc->disks[i]);
+                const char *spec = specs[i];
+                r = xlu_disk_parse(cfg, 1, &spec, &dc->disks[i]);
+        }
+        xlu_cfg_destroy(cfg);
+        if (r != 0)
+                return log_error_errno(EINVAL, "guest '%s': a disk specification does not parse", d->head.name);
+
+        dc->nics = xcalloc(1, sizeof(libxl_device_nic));
+        dc->num_nics = 1;
+        libxl_device_nic_init(&dc->nics[0]);
+        dc->nics[0].bridge = xstrdup(d->bridge);
+        if (parse_mac(d->mac, dc->nics[0].mac) < 0)
+                return log_error_errno(EINVAL, "guest '%s': invalid MAC '%s'", d->head.name, d->mac);
+        return 0;
+}
+
+static bool domain_exists(libxl_ctx *ctx, const char *name, uint32_t *domid) {
+        return libxl_name_to_domid(ctx, name, domid) == 0;
+}
+
+static const char *state_of(const libxl_dominfo *i) {
+        if (i->dying)
+                return "dying";
+        if (i->shutdown)
+                return "shutdown";
+        if (i->paused)
+                return "paused";
+        if (i->running)
+                return "running";
+        if (i->blocked)
+                return "running"; /* blocked is a running guest waiting for work, as xl's 'b' */
+        return "unknown";
+}
+
+static int open_ctx(libxl_ctx **ctx, xentoollog_logger_stdiostream **logger) {
+        *logger = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
+        if (!*logger)
+                return log_error_errno(ENOMEM, "cannot create libxl's logger");
+        if (libxl_ctx_alloc(ctx, LIBXL_VERSION, 0, (xentoollog_logger *) *logger) != 0)
+                return log_error_errno(EIO, "cannot open libxenlight (is this dom0 of a running Xen?)");
+        return 0;
+}
+
+int guests_report(const Profile *p) {
+        libxl_ctx *ctx = NULL;
+        xentoollog_logger_stdiostream *logger = NULL;
+        int r = open_ctx(&ctx, &logger);
+        if (r < 0) {
+                if (logger)
+                        xtl_logger_destroy((xentoollog_logger *) logger);
+                return r;
+        }
+        /* Lines for the console, and for whoever reads it. */
+        libxl_dominfo info;
+        libxl_dominfo_init(&info);
+        char sz[SIZE_BUF];
+        if (libxl_domain_info(ctx, &info, 0) == 0)
+                printf("hyperion-guests: dom0 memory %s\n", format_size(sz, info.current_memkb * KiB));
+        libxl_dominfo_dispose(&info);
+        for (size_t i = 0; i < p->n_domains; i++) {
+                const char *name = p->domains[i]->head.name;
+                uint32_t domid;
+                libxl_dominfo_init(&info);
+                if (domain_exists(ctx, name, &domid) && libxl_domain_info(ctx, &info, domid) == 0)
+                        printf("hyperion-guests: guest %s id %u memory %s state %s\n", name, domid,
+                               format_size(sz, info.current_memkb * KiB), state_of(&info));
+                else
+                        printf("hyperion-guests: guest %s not running\n", name);
+                libxl_dominfo_dispose(&info);
+        }
+        printf("hyperion-guests: report done\n");
+        fflush(stdout);
+        libxl_ctx_free(ctx);
+        xtl_logger_destroy((xentoollog_logger *) logger);
+        return 0;
+}
+
+static int create_one(libxl_ctx *ctx, const Domain *d) {
+        const char *name = d->head.name;
+        uint32_t domid;
+        if (domain_exists(ctx, name, &domid)) {
+                log_info("guest %s: exists already (id %u), left alone", name, domid);
+                return 0;
+        }
+        libxl_domain_config dc;
+        libxl_domain_config_init(&dc);
+        int r = build_config(ctx, d, &dc);
+        if (r >= 0) {
+                domid = INVALID_DOMID;
+                int rc = libxl_domain_create_new(ctx, &dc, &domid, NULL, NULL);
+                if (rc != 0)
+                        r = log_error_errno(EIO, "guest %s: libxl could not create it: %s (%d); libxl's messages are above", name,
+                                            libxl_error_name(rc), rc);
+                else if ((rc = libxl_domain_unpause(ctx, domid, NULL)) != 0)
+                        r = log_error_errno(EIO, "guest %s: libxl could not start it: %s (%d)", name, libxl_error_name(rc), rc);
+                else
+                        log_info("guest %s: created, id %u", name, domid);
+        }
+        libxl_domain_config_dispose(&dc);
+        return r;
+}
+
+/* Wait until every created guest runs (or a minute passes). */
+static void wait_running(libxl_ctx *ctx, const Profile *p) {
+        for (int tries = 0; tries < 60; tries++) {
+                bool all = true;
+                for (size_t i = 0; i < p->n_domains; i++) {
+                        uint32_t domid;
+                        libxl_dominfo info;
+                        libxl_dominfo_init(&info);
+                        if (!domain_exists(ctx, p->domains[i]->head.name, &domid) || libxl_domain_info(ctx, &info, domid) != 0 ||
+                            !(info.running || info.blocked))
+                                all = false;
+                        libxl_dominfo_dispose(&info);
+                }
+                if (all)
+                        return;
+                sleep(1);
+        }
+}
+
+int guests_create(const Profile *p) {
+        _cleanup_(libxl_ctx_freep) libxl_ctx *ctx = NULL;
+        xentoollog_logger_stdiostream *logger = NULL;
+        int r = open_ctx(&ctx, &logger);
+        if (r < 0) {
+                if (logger)
+                        xtl_logger_destroy((xentoollog_logger *) logger);
+                return r;
+        }
+        int failed = 0;
+        for (size_t i = 0; i < p->n_domains; i++) {
+                const Domain *d = p->domains[i];
+                /* One guest's failure does not stop the others. */
+                if (create_one(ctx, d) < 0) {
+                        failed++;
+                        continue;
+                }
+                if (!d->autostart)
+                        continue;
+                _cleanup_free_ char *link = xasprintf("/etc/xen/auto/%s.cfg", d->head.name);
+                _cleanup_free_ char *target = xasprintf("/etc/xen/%s.cfg", d->head.name);
+                (void) RUN(NULL, "mkdir", "-p", "/etc/xen/auto");
+                if (symlink(target, link) < 0 && errno != EEXIST)
+                        log_warning_errno(errno, "cannot link '%s' for xendomains: %m", link);
+        }
+        wait_running(ctx, p);
+        libxl_ctx_free(TAKE_PTR(ctx));
+        xtl_logger_destroy((xentoollog_logger *) logger);
+        if (failed == 0) {
+                (void) RUN(NULL, "mkdir", "-p", "/var/lib/hyperion");
+                if (write_file_atomic(GUESTS_STAMP, "created\n", 8, 0644) < 0)
+                        log_warning("cannot write %s", GUESTS_STAMP);
+        }
+        guests_report(p);
+        return failed ? log_error_errno(EIO, "%d guest%s could not be created", failed, failed == 1 ? "" : "s") : 0;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "xlcfg.h"
+
+#include <errno.h>
+#include <libxlutil.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "size.h"
+#include "strutil.h"
+
+char **guest_disk_specs(const Domain *d) {
+        char **l = xcalloc(1, sizeof(char *));
+        strv_consume(&l, xasprintf("format=raw, vdev=xvda, access=rw, target=/dev/%s/%s-disk", d->volume_group, d->head.name));
+        if (d->swap)
+                strv_consume(&l, xasprintf("format=raw, vdev=xvdb, access=rw, target=/dev/%s/%s-swap", d->volume_group, d->head.name));
+        return l;
+}
+
+char *guest_cfg_text(const Domain *d) {
+        _cleanup_strv_free_ char **disks = guest_disk_specs(d);
+        _cleanup_strv_free_ char **quoted = xcalloc(1, sizeof(char *));
+        for (char **s = disks; *s; s++)
+                strv_consume(&quoted, xasprintf("\"%s\"", *s));
+        _cleanup_free_ char *disk = strv_join(quoted, ",\n         ");
+        uint64_t mib = d->memory / MiB;
+        return xasprintf("# /etc/xen/%s.cfg: written by hyperion-firstboot from the profile ([Domain %s]).\n"
+                         "# Fixed memory (no ballooning); root on xvda, swap on xvdb.\n"
+                         "name = \"%s\"\n"
+                         "type = \"%s\"\n"
+                         "memory = %llu\n"
+                         "maxmem = %llu\n"
+                         "vcpus = %u\n"
+                         "kernel = \"" GUEST_KERNEL_DIR "/vmlinuz\"\n"
+                         "ramdisk = \"" GUEST_KERNEL_DIR "/initrd.img\"\n"
+                         "cmdline = \"" GUEST_CMDLINE "\"\n"
+                         "disk = [ %s ]\n"
+                         "vif = [ \"mac=%s, bridge=%s\" ]\n"
+                         "on_poweroff = \"destroy\"\n"
+                         "on_reboot = \"restart\"\n"
+                         "on_crash = \"restart\"\n",
+                         d->head.name, d->head.name, d->head.name, guest_type_to_string(d->type), (unsigned long long) mib,
+                         (unsigned long long) mib, d->vcpus, disk, d->mac, d->bridge);
+}
+
+int guest_cfg_check(const char *name, const char *text) {
+        /* libxlutil reports problems on a stream: keep them for our message. */
+        char *report = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&report, &n);
+        if (!f)
+                oom();
+        _cleanup_free_ char *fname = xasprintf("%s.cfg", name);
+        XLU_Config *cfg = xlu_cfg_init(f, fname);
+        if (!cfg) {
+                fclose(f);
+                free(report);
+                return log_error_errno(ENOMEM, "cannot start libxlutil");
+        }
+        int r = xlu_cfg_readdata(cfg, text, (int) strlen(text));
+        /* The disks must parse as libxl disk specifications too. */
+        if (r == 0) {
+                const char *s = NULL;
+                XLU_ConfigList *list = NULL;
+                int count = 0;
+                if (xlu_cfg_get_string(cfg, "name", &s, 0) || !streq(s, name))
+                        r = EINVAL;
+                else if (xlu_cfg_get_list(cfg, "disk", &list, &count, 0) || count < 1)
+                        r = EINVAL;
+                else
+                        for (int i = 0; i < count && r == 0; i++) {
+                                const char *spec = xlu_cfg_get_listitem(list, i);
+                                libxl_device_disk disk;
+                                libxl_device_disk_init(&disk);
+                                r = xlu_disk_parse(cfg, 1, &spec, &disk);
+                                libxl_device_disk_dispose(&disk);
+                        }
+        }
+        xlu_cfg_destroy(cfg);
+        fclose(f);
+        if (r != 0) {
+                log_error("the xl configuration of guest '%s' does not parse: %s", name, isempty(report) ? "(no message)" : report);
+                free(report);
+                return -EINVAL;
+        }
+        free(report);
+        return 0;
+}

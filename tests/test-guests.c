@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The guests: their xl configuration files against golden files, each
+ * parsed back with libxlutil; a guest's root prepared from an archive into
+ * a folder and then into an ext4 image (mkfs.ext4 -d), read back.
+ */
+#include "test-helpers.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "guests.h"
+#include "log.h"
+#include "profile.h"
+#include "run.h"
+#include "tarball.h"
+#include "xlcfg.h"
+
+static Profile *hyperion(void) {
+        _cleanup_free_ char *dir = src_path("profiles/hyperion");
+        Profile *p = NULL;
+        _cleanup_strv_free_ char **errors = NULL;
+        assert_int_equal(profile_load(dir, &p, &errors), 0);
+        return p;
+}
+
+static void test_cfg_golden(void **state) {
+        (void) state;
+        _cleanup_(profile_freep) Profile *p = hyperion();
+        bool update = getenv("HYPERION_UPDATE_GOLDEN") != NULL;
+        assert_int_equal(p->n_domains, 3);
+        for (size_t i = 0; i < p->n_domains; i++) {
+                const Domain *d = p->domains[i];
+                _cleanup_free_ char *text = guest_cfg_text(d);
+                /* Every file we write parses, and names its disks as libxl reads them. */
+                assert_int_equal(guest_cfg_check(d->head.name, text), 0);
+                _cleanup_free_ char *rel = xasprintf("tests/expected/xen/%s.cfg", d->head.name), *path = src_path(rel);
+                if (update)
+                        assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
+                _cleanup_free_ char *want = NULL;
+                assert_int_equal(read_full_file(path, &want, NULL), 0);
+                assert_string_equal(text, want);
+        }
+}
+
+static void test_cfg_refused(void **state) {
+        (void) state;
+        /* A file that does not parse is refused, so it is never written. */
+        assert_int_equal(guest_cfg_check("io", "name = \"io\"\ndisk = [ \"format=raw, vdev=xvda, target=/dev/vg0/io-disk\"\n"), -EINVAL);
+        assert_int_equal(guest_cfg_check("io", "name = \"other\"\ndisk = [ \"target=/dev/vg0/io-disk\" ]\n"), -EINVAL);
+        assert_int_equal(guest_cfg_check("io", "name = \"io\"\ndisk = [ \"vdev=xvda, nonsense=1, target=/dev/x\" ]\n"), -EINVAL);
+        assert_int_equal(guest_cfg_check("io", "name = \"io\"\ndisk = [ \"format=raw, vdev=xvda, access=rw, target=/dev/x\" ]\n"), 0);
+}
+
+static void test_disk_specs(void **state) {
+        (void) state;
+        _cleanup_(profile_freep) Profile *p = hyperion();
+        const Domain *io = profile_find_domain(p, "io");
+        assert_non_null(io);
+        _cleanup_strv_free_ char **specs = guest_disk_specs(io);
+        assert_int_equal(strv_length(specs), 2);
+        assert_string_equal(specs[0], "format=raw, vdev=xvda, access=rw, target=/dev/vg0/io-disk");
+        assert_string_equal(specs[1], "format=raw, vdev=xvdb, access=rw, target=/dev/vg0/io-swap");
+}
+
+static void test_root_into_image(void **state) {
+        (void) state;
+        if (geteuid() != 0) {
+                print_message("skipped: systemd-machine-id-setup --root and mkfs need root\n");
+                skip();
+        }
+        _cleanup_(profile_freep) Profile *p = hyperion();
+        const Domain *d = profile_find_domain(p, "tethys");
+        /* A small guest tree, archived as the builder does. */
+        assert_int_equal(RUN(NULL, "mkdir", "-p", "tree/etc/network", "tree/root", "tree/boot"), 0);
+        assert_int_equal(write_file_atomic("tree/etc/os-release", "ID=debian\n", 10, 0644), 0);
+        TarballOptions o = { .clamp_mtime = 1700000000 };
+        assert_int_equal(tarball_create("tree", "guest.tar.zst", &o), 0);
+        assert_int_equal(mkdir("root", 0755), 0);
+        assert_int_equal(tarball_extract("guest.tar.zst", "root", NULL), 0);
+        assert_int_equal(guest_configure_root(p, d, "root"), 0);
+
+        _cleanup_free_ char *hostname = NULL, *fstab = NULL, *net = NULL, *mid = NULL;
+        assert_int_equal(read_full_file("root/etc/hostname", &hostname, NULL), 0);
+        assert_string_equal(hostname, "tethys\n");
+        assert_int_equal(read_full_file("root/etc/fstab", &fstab, NULL), 0);
+        assert_non_null(strstr(fstab, "/dev/xvda / ext4"));
+        assert_non_null(strstr(fstab, "/dev/xvdb none swap"));
+        assert_int_equal(read_full_file("root/etc/network/interfaces", &net, NULL), 0);
+        assert_non_null(strstr(net, "iface eth0 inet dhcp"));
+        assert_int_equal(read_full_file("root/etc/machine-id", &mid, NULL), 0);
+        assert_int_equal(strlen(strstrip(mid)), 32);
+        struct stat st;
+        assert_true(stat("root/etc/ssh", &st) < 0); /* no host keys: it makes its own */
+
+        /* Into an ext4 image, as the guest's volume would hold it. */
+        assert_int_equal(RUN(&(RunOptions) { .quiet = true }, "mkfs.ext4", "-q", "-F", "-L", "tethys", "-d", "root", "disk.img", "64M"), 0);
+        _cleanup_free_ char *out = NULL;
+        RunOptions ro = { .capture = &out, .quiet = true };
+        assert_int_equal(run((char *[]) { "debugfs", "-R", "cat /etc/hostname", "disk.img", NULL }, &ro), 0);
+        assert_non_null(strstr(out, "tethys"));
+}
+
+int main(void) {
+        log_set_level(LOG_LEVEL_ERROR + 1);
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_cfg_golden),
+                cmocka_unit_test(test_cfg_refused),
+                cmocka_unit_test(test_disk_specs),
+                cmocka_unit_test(test_root_into_image),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
