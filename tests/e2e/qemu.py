@@ -43,14 +43,18 @@ class Machine:
         self.sock = None
         self.buf = b""
         self.seen = b""
+        self.all = bytearray()    # everything the console said, never consumed
         self.logf = None
         self.vars = None
+        self.started = None
 
     def add_usb_disk(self, path, fmt="raw", readonly=False):
+        """A USB stick; its device id is returned (for 'device_del ID')."""
         n = len(self.drives)
         ro = ",readonly=on" if readonly else ""
         self.drives += ["-drive", f"if=none,id=usb{n},file={path},format={fmt}{ro}",
-                        "-device", f"usb-storage,drive=usb{n},removable=on"]
+                        "-device", f"usb-storage,drive=usb{n},removable=on,id=usbdisk{n}"]
+        return f"usbdisk{n}"
 
     def add_cdrom(self, path):
         self.drives += ["-drive", f"if=none,id=cd0,file={path},format=raw,media=cdrom,readonly=on",
@@ -122,6 +126,7 @@ class Machine:
         self.logf.write(data)
         self.logf.flush()
         self.buf += data
+        self.all += data
         return True
 
     def expect(self, pattern, timeout):
@@ -143,10 +148,76 @@ class Machine:
                                    f" last lines:\n" + self.tail())
             self._read(min(left, 1.0))
 
-    def tail(self, lines=25):
-        text = (self.seen + self.buf).decode("utf-8", "replace")
-        text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
-        return "\n".join(text.splitlines()[-lines:])
+    def mark(self):
+        """A position in everything the console said, for wait_for(since=)."""
+        return len(self.all)
+
+    def wait_for(self, pattern, timeout, since=0):
+        """Like expect, but searches everything said since the mark `since`
+        (see mark()) and consumes nothing: several waits can look at the
+        same text. Returns the match (positions are offsets in self.all)."""
+        rx = re.compile(pattern)
+        deadline = time.time() + timeout
+        pos = since
+        while True:
+            m = rx.search(self.all, pos)
+            if m:
+                return m
+            # Lines are short: a match that spans two reads starts in the
+            # last few KiB already searched.
+            pos = max(since, len(self.all) - 4096)
+            left = deadline - time.time()
+            if left <= 0:
+                raise Timeout(f"no {pattern!r} on the console after {timeout:.0f} s; last lines:\n"
+                              + self.tail())
+            if self.proc.poll() is not None:
+                # What qemu said before it ended is still in the socket.
+                while self._read_quiet(0):
+                    pass
+                m = rx.search(self.all, pos)
+                if m:
+                    return m
+                raise RuntimeError(f"qemu ended (status {self.proc.returncode}) while waiting for {pattern!r};"
+                                   f" last lines:\n" + self.tail())
+            self._read_quiet(min(left, 1.0))
+
+    def _read_quiet(self, timeout):
+        """_read, but a closed console is not an error: False."""
+        try:
+            return self._read(timeout)
+        except (RuntimeError, OSError):
+            return False
+
+    def wait_exit_reading(self, timeout):
+        """Wait for qemu to end (a guest reset under -no-reboot, a power-off),
+        reading the console meanwhile so that the guest never blocks on it."""
+        deadline = time.time() + timeout
+        while self.proc.poll() is None:
+            left = deadline - time.time()
+            if left <= 0:
+                raise Timeout(f"qemu still runs after {timeout:.0f} s; last lines:\n" + self.tail())
+            if not self._read_quiet(min(left, 1.0)) and self.proc.poll() is None:
+                time.sleep(0.1)   # the console closed first: qemu is ending
+        while self._read_quiet(0):
+            pass
+        return self.proc.returncode
+
+    def switch_log(self, path):
+        """Log what follows to another file (one file per boot)."""
+        if self.logf:
+            self.logf.close()
+        self.log_path = path
+        self.logf = open(path, "ab")
+
+    def text(self, since=0):
+        """What the console said since a mark, as text without escapes."""
+        text = bytes(self.all[since:]).decode("utf-8", "replace")
+        return re.sub(r"\x1b\[[0-9;?=]*[A-Za-z]", "", text)
+
+    def tail(self, lines=25, since=0):
+        """The last lines the console said (since a mark), without escapes."""
+        text = self.text(since).replace("\r\n", "\n").replace("\r", "\n")
+        return "\n".join([l for l in text.splitlines() if l.strip()][-lines:])
 
     def send(self, data):
         if isinstance(data, str):
