@@ -165,3 +165,11 @@ iso: all
 	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN)
 	build/hyperion-build --profile $(PROFILE) --output $(ISO) --cache $(CACHE) --source .
 .PHONY: iso
+
+# The whole chain in qemu: build the ISO, install it onto four sparse disks,
+# boot the host into Xen twice, check it (root; ~35 min under TCG).
+# See tests/e2e/README.
+e2e: all
+	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN) qemu-system-x86 ovmf seabios xorriso fdisk lvm2 e2fsprogs python3
+	python3 tests/e2e/e2e.py
+.PHONY: e2e
