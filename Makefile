@@ -40,7 +40,7 @@ TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 
 # Debian packages: to build, to run the tests, to build images.
 DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev libisoburn-dev libparted-dev liblvm2-dev libxen-dev
-DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev
+DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev xorriso fdisk grub-pc-bin grub-efi-amd64-bin mtools dosfstools e2fsprogs lvm2
 DEPS_RUN   := debootstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
 
 all: build/hyperion-build build/hyperion-firstboot
