@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "run.h"
 #include "size.h"
 #include "strutil.h"
 
@@ -280,6 +281,8 @@ static bool skip_block_device(const char *name) {
 
 int probe_system(Inventory *inv) {
         *inv = (Inventory) { .memory = probe_memory() };
+        /* Serials and by-id names come from udev: let it finish with the disks. */
+        (void) run((char *[]) { "udevadm", "settle", "--timeout=60", NULL }, &(RunOptions) { .quiet = true });
         _cleanup_(closedirp) DIR *d = opendir("/sys/block");
         if (!d)
                 return log_error_errno(errno, "cannot list /sys/block: %m");
