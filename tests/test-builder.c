@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The builder's planning: the stages and their order, the cache keys (same
+ * inputs, same key; any input changed, another key), and which mirror the
+ * build machine's apt sources name.
+ */
+#include "test-helpers.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bootstrap.h"
+#include "build.h"
+#include "log.h"
+#include "mirror.h"
+#include "run.h"
+
+static void test_stage_order(void **state) {
+        (void) state;
+        static const char *const want[] = { "firstboot", "bootstrap", "packages", "install", "overlays", "customise",
+                                            "clean",     "guest",     "squash",   "iso",     NULL };
+        size_t i = 0;
+        for (const Stage *s = build_stages; s->name; s++, i++) {
+                assert_non_null(want[i]);
+                assert_string_equal(s->name, want[i]);
+                assert_non_null(s->run);
+        }
+        assert_null(want[i]);
+}
+
+static void test_bootstrap_key(void **state) {
+        (void) state;
+        char *comps[] = { "main", NULL }, *more[] = { "main", "contrib", NULL };
+        Distribution d = { .suite = "trixie", .architecture = "amd64", .components = comps };
+        char a[65], b[65], c[65];
+        bootstrap_key(&d, "http://mirror.invalid/debian", a);
+        bootstrap_key(&d, "http://mirror.invalid/debian", b);
+        assert_string_equal(a, b);
+        assert_int_equal(strlen(a), 64);
+        bootstrap_key(&d, "http://other.invalid/debian", c);
+        assert_string_not_equal(a, c);
+        d.suite = "bookworm";
+        bootstrap_key(&d, "http://mirror.invalid/debian", c);
+        assert_string_not_equal(a, c);
+        d.suite = "trixie";
+        d.components = more;
+        bootstrap_key(&d, "http://mirror.invalid/debian", c);
+        assert_string_not_equal(a, c);
+}
+
+static void test_cache_path(void **state) {
+        (void) state;
+        Build b = { .cache = "/var/cache/hyperion" };
+        _cleanup_free_ char *p = cache_path(&b, "packages", "0123456789abcdef0123456789abcdef", ".tar.zst");
+        assert_string_equal(p, "/var/cache/hyperion/packages-0123456789abcdef.tar.zst");
+}
+
+static void put(const char *path, const char *text) {
+        _cleanup_free_ char *dir = xstrdup(path);
+        *strrchr(dir, '/') = 0;
+        assert_int_equal(RUN(NULL, "mkdir", "-p", dir), 0);
+        assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
+}
+
+static void test_uri_names(void **state) {
+        (void) state;
+        static const char *const cases[][2] = {
+                { "http://deb.example.org/debian", "deb.example.org_debian" },
+                { "http://deb.example.org/debian/", "deb.example.org_debian" },
+                { "https://user:pw@mirror.example/debian", "mirror.example_debian" },
+                { "http://10.0.0.1:3142/debian", "10.0.0.1:3142_debian" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *n = apt_uri_to_filename(cases[i][0]);
+                assert_string_equal(n, cases[i][1]);
+        }
+}
+
+static void test_mirror(void **state) {
+        (void) state;
+        /* A third-party source first, the security archive, then Debian. */
+        put("r/etc/apt/sources.list.d/a-vendor.sources",
+            "Types: deb\nURIs: https://vendor.example/repo\nSuites: nodistro\nComponents: main\n");
+        put("r/etc/apt/sources.list.d/debian.sources",
+            "Types: deb\nURIs: http://security.example/debian-security\nSuites: trixie-security\nComponents: main\n\n"
+            "Types: deb\n# a comment\nURIs: http://mirror.example/debian\nSuites: trixie trixie-updates\nComponents: main\n");
+        put("r/var/lib/apt/lists/vendor.example_repo_dists_nodistro_InRelease", "Origin: Vendor\nSuite: nodistro\n");
+        put("r/var/lib/apt/lists/security.example_debian-security_dists_trixie-security_InRelease",
+            "Origin: Debian\nSuite: stable-security\n");
+        _cleanup_free_ char *m = NULL;
+        /* Nothing fetched for the Debian entry yet: none counts. */
+        assert_int_equal(mirror_from_apt_sources("r", &m), -ENOENT);
+        put("r/var/lib/apt/lists/mirror.example_debian_dists_trixie_InRelease", "Origin: Debian\nLabel: Debian\nSuite: stable\n");
+        assert_int_equal(mirror_from_apt_sources("r", &m), 0);
+        assert_string_equal(m, "http://mirror.example/debian");
+
+        /* The one-line style, with options. */
+        free(m);
+        m = NULL;
+        put("q/etc/apt/sources.list", "# comment\ndeb-src http://src.example/debian trixie main\n"
+                                      "deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] http://cache.example:3142/debian bookworm main\n");
+        put("q/var/lib/apt/lists/cache.example:3142_debian_dists_bookworm_Release", "Origin: Debian\n");
+        assert_int_equal(mirror_from_apt_sources("q", &m), 0);
+        assert_string_equal(m, "http://cache.example:3142/debian");
+}
+
+int main(void) {
+        log_set_level(LOG_LEVEL_ERROR + 1);
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_stage_order), cmocka_unit_test(test_bootstrap_key), cmocka_unit_test(test_cache_path),
+                cmocka_unit_test(test_uri_names),   cmocka_unit_test(test_mirror),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
