@@ -210,7 +210,7 @@ static char **package_list(const Build *b) {
 static void packages_key(const Build *b, char *const *pkgs, char out[65]) {
         Sha256 s;
         sha256_init(&s);
-        sha256_update_str(&s, "packages/1");
+        sha256_update_str(&s, "packages/2");
         sha256_update_str(&s, b->bootstrap_key);
         for (char *const *p = pkgs; *p; p++)
                 sha256_update_str(&s, *p);
@@ -243,6 +243,28 @@ int stage_bootstrap(Build *b) {
         return cache_store(archive, b->root, "bootstrap");
 }
 
+/*
+ * live-boot belongs in the live system's initrd only. Its initrd is kept
+ * aside (LIVE_INITRD, moved onto the ISO by the squash stage), then
+ * live-boot is purged, which rebuilds /boot's initrd as the installed
+ * system needs it: the installer copies a root that is already right and
+ * never rebuilds an initrd (minutes, on slow machines).
+ */
+static int split_initrds(const char *root) {
+        _cleanup_free_ char *boot = path_join(root, "boot"), *out = NULL;
+        RunOptions o = { .capture = &out };
+        int r = run_ok((char *[]) { "find", boot, "-maxdepth", "1", "-name", "initrd.img-*", NULL }, &o);
+        if (r < 0)
+                return r;
+        _cleanup_strv_free_ char **found = strv_split_ws(out);
+        if (strv_length(found) != 1)
+                return log_error_errno(EINVAL, "expected one kernel in the image, found %zu initrds in %s", strv_length(found), boot);
+        _cleanup_free_ char *dir = path_join(root, "usr/lib/hyperion"), *dst = path_join(root, LIVE_INITRD);
+        if ((r = RUN(NULL, "mkdir", "-p", dir)) < 0 || (r = RUN(NULL, "cp", found[0], dst)) < 0)
+                return r;
+        return chroot_run(root, "packages", (char *[]) { "dpkg", "--purge", "live-boot", "live-boot-initramfs-tools", NULL });
+}
+
 int stage_packages(Build *b) {
         if (b->packages_cached)
                 return 0;
@@ -253,7 +275,7 @@ int stage_packages(Build *b) {
         if (r < 0 || (r = policy_rc_d(b->root, true)) < 0)
                 return r;
         r = apt_install(b->root, "packages", pkgs);
-        if (r < 0)
+        if (r < 0 || (r = split_initrds(b->root)) < 0)
                 return r;
         _cleanup_free_ char *archive = cache_path(b, "packages", b->packages_key, ".tar.zst");
         return cache_store(archive, b->root, "packages");

@@ -51,6 +51,10 @@ typedef struct Build {
         FILE *log;           /* work/build.log, every message and command */
 } Build;
 
+/* The live system's initrd (with live-boot), in the tree until the squash
+ * stage moves it onto the ISO. */
+#define LIVE_INITRD "usr/lib/hyperion/live-initrd.img"
+
 typedef struct Stage {
         const char *name;
         int (*run)(Build *b);

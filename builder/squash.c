@@ -70,10 +70,11 @@ int stage_squash(Build *b) {
         if (r < 0)
                 return r;
         _cleanup_free_ char *vmlinuz = xasprintf("%s/boot/vmlinuz-%s", b->root, b->kernel_version);
-        _cleanup_free_ char *initrd = xasprintf("%s/boot/initrd.img-%s", b->root, b->kernel_version);
+        /* The live initrd leaves the tree: the installed system has its own in /boot. */
+        _cleanup_free_ char *initrd = path_join(b->root, LIVE_INITRD);
         _cleanup_free_ char *v_out = path_join(live, "vmlinuz"), *i_out = path_join(live, "initrd.img");
-        if ((r = RUN(NULL, "cp", vmlinuz, v_out)) < 0 || (r = RUN(NULL, "cp", initrd, i_out)) < 0)
-                return log_error_errno(r, "cannot copy the kernel %s and its initrd", b->kernel_version);
+        if ((r = RUN(NULL, "cp", vmlinuz, v_out)) < 0 || (r = RUN(NULL, "mv", initrd, i_out)) < 0)
+                return log_error_errno(r, "cannot move the kernel %s and the live initrd onto the ISO", b->kernel_version);
 
         free(b->squashfs);
         b->squashfs = path_join(live, "filesystem.squashfs");

@@ -220,8 +220,7 @@ int system_configure(Target *t) {
         const Profile *p = t->plan->profile;
         int r;
         /* The live system's own packages go: the installed system never boots live. */
-        r = in_target(t, (char *[]) { "dpkg", "--purge", "--force-depends", "hyperion-live", "live-boot", "live-boot-initramfs-tools",
-                                      NULL });
+        r = in_target(t, (char *[]) { "dpkg", "--purge", "hyperion-live", NULL });
         if (r < 0)
                 return log_error_errno(r, "cannot purge the live system's packages from the installed system");
 
@@ -384,8 +383,8 @@ int system_boot(Target *t) {
             (r = in_target(t, (char *[]) { "grub-install", "--target=i386-pc", (char *) bios_disk, NULL })) < 0)
                 return log_error_errno(r, "grub-install for BIOS on '%s' failed", bios_disk);
 
-        /* The initramfs was rebuilt without live-boot when it was purged
-         * (initramfs-tools' trigger); GRUB's menu now. */
+        /* The image's initrd is the installed system's already (live-boot
+         * lives only in the ISO's initrd): GRUB's menu now. */
         if ((r = in_target(t, (char *[]) { "update-grub", NULL })) < 0)
                 return r;
 
