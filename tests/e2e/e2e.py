@@ -63,7 +63,7 @@ T = {
 }
 
 LOGIN_RX = rb"[\w.-]+ login: "
-XEN_RX = rb"\(XEN\) Xen version ([^\r\n]*)"
+XEN_RX = rb"\(XEN\) Xen version ([^\r\n]*)[\r\n]"
 BDS_RX = rb'BdsDxe: starting (Boot[0-9A-Fa-f]+ "[^"]*")'
 REPORT_DOM0_RX = r"hyperion-guests: dom0 memory (\S+)"
 REPORT_GUEST_RX = r"hyperion-guests: guest (\S+) (?:id (\d+) memory (\S+) state (\S+)|not running)"
@@ -293,7 +293,7 @@ class Run:
                 m.start()
                 grub_select(m, ENTRY_INTERACTIVE_SERIAL, timeout=self.left(T["menu"]))
                 menu = m.elapsed()
-                hit = m.wait_for(rb"Install plan for host[^\r\n]*|[^\r\n]*nothing was written[^\r\n]*",
+                hit = m.wait_for(rb"Install plan for host[^\r\n]*[\r\n]|[^\r\n]*nothing was written[^\r\n]*[\r\n]",
                                  self.left(T["bios"]))
                 line = hit.group(0).decode("utf-8", "replace").strip()
                 self.result(name, "PASS", f"SeaBIOS, ISO as {'a USB disk' if kind == 'usb' else 'a CD'}:"
@@ -347,7 +347,7 @@ class Run:
             tm["boot to installer"] = time.time() - t
             self.say(f"{label}: the installer started at {m.elapsed():.0f} s")
             t = time.time()
-            hit = m.wait_for(rb"(install finished in [^\r\n]*|the install stopped[^\r\n]*|nothing was written[^\r\n]*)",
+            hit = m.wait_for(rb"(install finished in [^\r\n]*|the install stopped[^\r\n]*|nothing was written[^\r\n]*)[\r\n]",
                              self.left(T["install"]))
             tm["install"] = time.time() - t
             line = hit.group(1).decode("utf-8", "replace").strip()
@@ -417,15 +417,16 @@ class Run:
             info["t_start"] = time.time()
             bds = m.wait_for(BDS_RX, self.left(T["firmware"]))
             info["firmware"] = bds.group(1).decode("utf-8", "replace")
+            info["firmware_at"] = m.elapsed()
             xen = m.wait_for(XEN_RX, self.left(T["xen"]))
             info["xen"] = xen.group(1).decode("utf-8", "replace").strip()
             info["xen_at"] = m.elapsed()
-            cmd = m.wait_for(rb"\(XEN\) Command line: ([^\r\n]*)", self.left(60))
+            cmd = m.wait_for(rb"\(XEN\) Command line: ([^\r\n]*)[\r\n]", self.left(60))
             info["xen_cmdline"] = cmd.group(1).decode("utf-8", "replace").strip()
             m.wait_for(LOGIN_RX, self.left(T["login"]))
             info["login_at"] = m.elapsed()
             info["t_login"] = time.time()
-            self.say(f"{label}: OVMF {info['firmware']}; Xen at {info['xen_at']:.0f} s;"
+            self.say(f"{label}: OVMF {info['firmware']} at {info['firmware_at']:.0f} s; Xen at {info['xen_at']:.0f} s;"
                      f" dom0 login prompt at {info['login_at']:.0f} s")
         except (Timeout, RuntimeError, OSError) as e:
             info["error"] = str(e)
@@ -444,6 +445,8 @@ class Run:
         info["report"] = [line.strip() for line in re.findall(r"[^\r\n]*hyperion-guests: [^\r\n]*", text)]
         dom0 = re.findall(REPORT_DOM0_RX, text)
         info["dom0"] = dom0[-1] if dom0 else None
+        info["errors"] = [re.sub(r"^\[[ \d.]+\] ", "", l.strip()) for l in
+                          re.findall(r"[^\r\n]*(?:hyperion-firstboot: error|libxl: error)[^\r\n]*", text)]
         info["guests"] = {}
         for g in re.finditer(REPORT_GUEST_RX, text):
             info["guests"][g.group(1)] = (g.group(2), g.group(3), g.group(4) or "not running")
@@ -467,7 +470,8 @@ class Run:
         if "report_error" in info:
             bad.append("no 'report done'")
         when = f" (report at {info['report_at']:.0f} s after power-on)" if "report_at" in info else ""
-        self.ok(name, not bad, ("; ".join(bad) + " -- report: " + lines) if bad else lines + when)
+        errors = ("\n    errors on the console:\n" + indent("\n".join(info["errors"][-8:]))) if info["errors"] else ""
+        self.ok(name, not bad, ("; ".join(bad) + " -- report: " + lines + errors) if bad else lines + when)
 
     def dom0_check(self, info):
         xen = info.get("xen_cmdline")
@@ -482,20 +486,23 @@ class Run:
         self.ok("dom0-memory", got == DOM0_MEMORY and DOM0_MEM_OPTION in (xen or ""),
                 f"report: dom0 memory {got} (expected {DOM0_MEMORY}); {ev}")
 
-    def ctrl_alt_del(self, m, why):
+    def ctrl_alt_del(self, m, why, floor=0):
         """Reboot the way a user at the keyboard would; qemu -no-reboot ends
-        at the reset. Falls back to a hard reset. Returns (clean, seconds)."""
+        at the reset. Falls back to a hard power-off. Returns (clean,
+        seconds, the console's last lines when it was not clean)."""
         t = time.time()
         mark = m.mark()
+        wait = max(floor, self.left(T["shutdown"]))
         try:
             m.monitor("sendkey ctrl-alt-delete")
-            m.wait_exit_reading(self.left(T["shutdown"]))
+            m.wait_exit_reading(wait)
             return True, time.time() - t, ""
         except (Timeout, RuntimeError, OSError) as e:
-            self.say(f"{why}: ctrl-alt-del did not reset the machine ({str(e).splitlines()[0]});"
-                     f" last lines:\n{indent(m.tail(15, since=mark))}\n  hard power-off")
+            tail = m.tail(15, since=mark)
+            self.say(f"{why}: no reset {wait:.0f} s after ctrl-alt-del ({type(e).__name__});"
+                     f" hard power-off; last lines:\n{indent(tail)}")
             self.stop(m)
-            return False, time.time() - t, m.tail(15, since=mark)
+            return False, time.time() - t, tail
 
     def installed_phase(self):
         t_done = self.t_install_done
@@ -508,7 +515,8 @@ class Run:
             self.result("boot-xen", "FAIL", f"after the install, from the disks: {first['error']}")
         else:
             self.installed_boot_ok = True
-            self.result("boot-xen", "PASS", f"OVMF {first['firmware']}; Xen {first['xen']} at"
+            self.result("boot-xen", "PASS", f"OVMF {first['firmware']} at {first['firmware_at']:.0f} s;"
+                        f" Xen {first['xen'].split(' (')[0]} at"
                         f" {first['xen_at']:.0f} s; dom0 login prompt at {first['login_at']:.0f} s (log {m.log_path})")
         self.guests_check("guests-first-boot", first)
         self.dom0_check(first)
@@ -536,7 +544,9 @@ class Run:
         # read offline in a clean state.
         if "error" not in second:
             t = time.time()
-            clean, took, _ = self.ctrl_alt_del(m2, "power-off")
+            # Not a check, but the disks are read better after a clean
+            # shutdown: at least a minute for it, even past the budget.
+            clean, took, _ = self.ctrl_alt_del(m2, "power-off", floor=60)
             self.say(f"power-off: {'clean (ctrl-alt-del, dom0 shut down)' if clean else 'hard'} in {took:.0f} s")
             self.timing("power-off", time.time() - t)
         self.stop(m2)
