@@ -46,11 +46,19 @@ static void apt_line(const char *line, void *userdata) {
                 progress_update(&lp->progress, -1, line);
 }
 
+static char sde_env[48] = "SOURCE_DATE_EPOCH=";
+
+void set_source_date_epoch(int64_t epoch) {
+        snprintf(sde_env, sizeof sde_env, "SOURCE_DATE_EPOCH=%lld", (long long) epoch);
+}
+
+/* No environment of the build machine leaks in: TZ unset (UTC), C.UTF-8. */
 static char *const chroot_env[] = {
         "DEBIAN_FRONTEND=noninteractive",
         "DEBCONF_NONINTERACTIVE_SEEN=true",
         "LC_ALL=C.UTF-8",
         "HOME=/root",
+        sde_env,
         NULL,
 };
 
@@ -77,7 +85,7 @@ int host_run(const char *label, char *const *argv) {
         LineProgress lp = {};
         progress_begin(&lp.progress, label);
         _cleanup_free_ char *err = NULL;
-        RunOptions o = { .on_line = apt_line, .userdata = &lp, .capture_err = &err };
+        RunOptions o = { .on_line = apt_line, .userdata = &lp, .capture_err = &err, .env = chroot_env };
         int r = run_ok(argv, &o);
         progress_end(&lp.progress);
         if (err && *err)
@@ -129,12 +137,13 @@ static char *debootstrap_version(void) {
 }
 
 /* One key for one root filesystem: suite, mirror, components, debootstrap. */
-void bootstrap_key(const Distribution *d, const char *mirror, char out[65]) {
+void bootstrap_key(const Distribution *d, const char *mirror, const char *release_sha256, char out[65]) {
         Sha256 s;
         sha256_init(&s);
-        sha256_update_str(&s, "bootstrap/1");
+        sha256_update_str(&s, "bootstrap/2");
         sha256_update_str(&s, d->suite);
         sha256_update_str(&s, mirror);
+        sha256_update_str(&s, release_sha256);
         sha256_update_str(&s, d->architecture);
         for (char **c = d->components; *c; c++)
                 sha256_update_str(&s, *c);
@@ -210,8 +219,12 @@ static char **package_list(const Build *b) {
 static void packages_key(const Build *b, char *const *pkgs, char out[65]) {
         Sha256 s;
         sha256_init(&s);
-        sha256_update_str(&s, "packages/2");
+        sha256_update_str(&s, "packages/3");
         sha256_update_str(&s, b->bootstrap_key);
+        /* Times inside what apt makes (initrds) come from SOURCE_DATE_EPOCH. */
+        char epoch[32];
+        snprintf(epoch, sizeof epoch, "%lld", (long long) b->source_date_epoch);
+        sha256_update_str(&s, epoch);
         for (char *const *p = pkgs; *p; p++)
                 sha256_update_str(&s, *p);
         uint8_t dg[32];
@@ -221,7 +234,7 @@ static void packages_key(const Build *b, char *const *pkgs, char out[65]) {
 
 int stage_bootstrap(Build *b) {
         const Distribution *d = &b->profile->distribution;
-        bootstrap_key(d, b->mirror, b->bootstrap_key);
+        bootstrap_key(d, b->mirror, b->release.sha256, b->bootstrap_key);
         _cleanup_strv_free_ char **pkgs = package_list(b);
         packages_key(b, pkgs, b->packages_key);
 

@@ -21,7 +21,11 @@ int cache_restore(const char *archive, const char *root, const char *label);
 /* Store root as archive; failing to cache is only a warning. */
 int cache_store(const char *archive, const char *root, const char *label);
 
-void bootstrap_key(const Distribution *d, const char *mirror, char out[65]);
+/* Every program run in a tree, and debootstrap, see SOURCE_DATE_EPOCH. */
+void set_source_date_epoch(int64_t epoch);
+/* The key of a debootstrap: suite, mirror and its state, components,
+ * debootstrap's version. */
+void bootstrap_key(const Distribution *d, const char *mirror, const char *release_sha256, char out[65]);
 int debootstrap_tree(const Distribution *d, const char *mirror, const char *root);
 int apt_sources(const char *root, const Distribution *d, const char *mirror);
 int policy_rc_d(const char *root, bool on);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "profile.h"
+#include "release.h"
 
 typedef struct Build {
         const Profile *profile;
@@ -36,6 +37,7 @@ typedef struct Build {
         bool keep_work;
 
         char *mirror;   /* resolved: the profile's, or the build machine's */
+        Release release; /* the mirror's state: its InRelease file */
         int64_t source_date_epoch;
 
         /* Filled by the stages. */

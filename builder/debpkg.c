@@ -84,7 +84,7 @@ static void source_key(const Build *b, const char *buildroot_key, char out[65]) 
 
 /* The build chroot: the suite's bootstrap and the build dependencies. */
 static void buildroot_key(const Build *b, char bkey[65], char key[65]) {
-        bootstrap_key(&b->profile->distribution, b->mirror, bkey);
+        bootstrap_key(&b->profile->distribution, b->mirror, b->release.sha256, bkey);
         Sha256 s;
         sha256_init(&s);
         sha256_update_str(&s, "buildroot/1");

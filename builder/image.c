@@ -21,6 +21,7 @@
 #include "image.h"
 #include "log.h"
 #include "run.h"
+#include "sha256.h"
 #include "strutil.h"
 
 /* ---- overlays ------------------------------------------------------------ */
@@ -58,50 +59,6 @@ int stage_overlays(Build *b) {
 
 /* ---- customise ----------------------------------------------------------- */
 
-/* "Date: Sat, 15 Nov 2025 09:27:12 UTC" of the suite's Release file. */
-static int64_t release_date(const Build *b) {
-        _cleanup_free_ char *pattern = path_join(b->root, "var/lib/apt/lists/*_dists_*_*Release");
-        glob_t g;
-        if (glob(pattern, 0, NULL, &g) != 0)
-                return 0;
-        int64_t best = 0;
-        for (size_t i = 0; i < g.gl_pathc; i++) {
-                _cleanup_free_ char *text = NULL;
-                if (read_full_file(g.gl_pathv[i], &text, NULL) < 0)
-                        continue;
-                const char *d = strstr(text, "\nDate: ");
-                if (!d)
-                        continue;
-                struct tm tm = {};
-                if (!strptime(d + 7, "%a, %d %b %Y %H:%M:%S", &tm))
-                        continue;
-                int64_t t = (int64_t) timegm(&tm);
-                if (t > best)
-                        best = t;
-        }
-        globfree(&g);
-        return best;
-}
-
-static int resolve_epoch(Build *b) {
-        const char *from = "--source-date-epoch";
-        if (b->source_date_epoch <= 0 && !isempty(b->profile->image.source_date_epoch)) {
-                b->source_date_epoch = strtoll(b->profile->image.source_date_epoch, NULL, 10);
-                from = "the profile";
-        }
-        if (b->source_date_epoch <= 0) {
-                b->source_date_epoch = release_date(b);
-                from = "the mirror's Release file";
-        }
-        if (b->source_date_epoch <= 0)
-                return log_error_errno(ENOENT, "no SOURCE_DATE_EPOCH: the mirror's Release file has no date; give --source-date-epoch");
-        char when[64];
-        time_t t = (time_t) b->source_date_epoch;
-        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
-        log_info("SOURCE_DATE_EPOCH=%lld (%s), from %s", (long long) b->source_date_epoch, when, from);
-        return 0;
-}
-
 static int set_locale(Build *b) {
         const char *locale = b->profile->host.locale;
         _cleanup_free_ char *def = xasprintf("LANG=%s\n", locale);
@@ -134,9 +91,7 @@ static int set_timezone(Build *b) {
 
 int stage_customise(Build *b) {
         const Host *h = &b->profile->host;
-        int r = resolve_epoch(b);
-        if (r < 0)
-                return r;
+        int r;
         _cleanup_free_ char *hostname = xasprintf("%s\n", h->hostname);
         _cleanup_free_ char *fqdn = isempty(h->domain) ? xstrdup(h->hostname) : xasprintf("%s.%s %s", h->hostname, h->domain, h->hostname);
         _cleanup_free_ char *hosts = xasprintf("127.0.0.1\tlocalhost\n127.0.1.1\t%s\n\n"
@@ -235,29 +190,71 @@ int clamp_mtimes(const char *root, int64_t epoch) {
         return 0;
 }
 
+/* "name version" -> the SHA-256 of its .deb, from apt's index in the tree
+ * (the packages apt installed) or from the file (the hyperion packages). */
+static char *package_sha256(const Build *b, const char *apt_show, const char *name, const char *version) {
+        for (char **f = b->deb_files; f && *f; f++) {
+                const char *base = strrchr(*f, '/') + 1;
+                _cleanup_free_ char *prefix = xasprintf("%s_%s_", name, version);
+                char hex[65];
+                if (startswith(base, prefix) && sha256_file(*f, hex) == 0)
+                        return xstrdup(hex);
+        }
+        _cleanup_free_ char *pkg = xasprintf("Package: %s\n", name), *ver = xasprintf("\nVersion: %s\n", version);
+        for (const char *rec = apt_show; rec && *rec;) {
+                const char *end = strstr(rec, "\n\n");
+                size_t len = end ? (size_t) (end - rec) + 1 : strlen(rec);
+                _cleanup_free_ char *r = xstrndup(rec, len);
+                const char *h = strstr(r, "\nSHA256: ");
+                if (startswith(r, pkg) && strstr(r, ver) && h)
+                        return xstrndup(h + 9, 64);
+                rec = end ? end + 2 : NULL;
+        }
+        return xstrdup("-");
+}
+
 static int write_manifest(Build *b) {
         _cleanup_free_ char *out = NULL;
         RunOptions o = { .root = b->root, .clear_env = true, .capture = &out };
         int r = run_ok((char *[]) { "dpkg-query", "--show", "--showformat=${Package} ${Version} ${Architecture}\\n", NULL }, &o);
         if (r < 0)
                 return log_error_errno(r, "cannot list the packages of the image");
-        _cleanup_strv_free_ char **lines = xcalloc(1, sizeof(char *));
-        for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
-                strv_push(&lines, l);
+        _cleanup_strv_free_ char **lines = strv_split_lines(out);
         strv_sort(lines);
-        _cleanup_free_ char *body = strv_join(lines, "\n");
+
+        /* apt's records of those versions, for their checksums (one call). */
+        _cleanup_strv_free_ char **show = strv_split_ws("apt-cache show --no-all-versions");
+        for (char **l = lines; *l; l++) {
+                _cleanup_strv_free_ char **w = strv_split_ws(*l);
+                if (strv_length(w) >= 2 && !startswith(w[0], "hyperion-"))
+                        strv_consume(&show, xasprintf("%s=%s", w[0], w[1]));
+        }
+        _cleanup_free_ char *records = NULL;
+        RunOptions so = { .root = b->root, .clear_env = true, .capture = &records, .quiet = true };
+        (void) run(show, &so);
+
+        _cleanup_strv_free_ char **rows = xcalloc(1, sizeof(char *));
+        for (char **l = lines; *l; l++) {
+                _cleanup_strv_free_ char **w = strv_split_ws(*l);
+                if (strv_length(w) < 3)
+                        continue;
+                _cleanup_free_ char *h = package_sha256(b, records, w[0], w[1]);
+                strv_consume(&rows, xasprintf("%s %s %s %s", w[0], w[1], w[2], h));
+        }
+        _cleanup_free_ char *body = strv_join(rows, "\n");
         _cleanup_free_ char *comps = strv_join(b->profile->distribution.components, " ");
-        _cleanup_free_ char *text = xasprintf("# hyperion image manifest: every package and version in the image\n"
-                                              "profile: %s\nsuite: %s\nmirror: %s\ncomponents: %s\narchitecture: %s\n"
-                                              "source-date-epoch: %lld\npackages: %zu\n\n%s\n",
-                                              b->profile->name, b->profile->distribution.suite, b->mirror, comps,
+        _cleanup_free_ char *text = xasprintf("# hyperion image manifest: every package in the image, its version, architecture\n"
+                                              "# and the SHA-256 of its .deb; and what the image was built from.\n"
+                                              "profile: %s\nsuite: %s\nmirror: %s\nrelease-sha256: %s\ncomponents: %s\n"
+                                              "architecture: %s\nsource-date-epoch: %lld\npackages: %zu\n\n%s\n",
+                                              b->profile->name, b->profile->distribution.suite, b->mirror, b->release.sha256, comps,
                                               b->profile->distribution.architecture, (long long) b->source_date_epoch,
-                                              strv_length(lines), body);
+                                              strv_length(rows), body);
         _cleanup_free_ char *path = xasprintf("%s.manifest", b->output);
         r = write_file_atomic(path, text, strlen(text), 0644);
         if (r < 0)
                 return log_error_errno(r, "cannot write the manifest '%s': %m", path);
-        log_info("manifest: %zu packages in %s", strv_length(lines), path);
+        log_info("manifest: %zu packages in %s", strv_length(rows), path);
         return 0;
 }
 

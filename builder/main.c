@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "build.h"
 #include "log.h"
@@ -129,6 +130,8 @@ static int load_profile(const char *dir, Profile **ret) {
 }
 
 int main(int argc, char **argv) {
+        /* Files we make get the same modes whatever the caller's umask. */
+        umask(022);
         log_set_program("hyperion-build");
         log_parse_environment();
         int r = parse_argv(argc, argv);

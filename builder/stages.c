@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "bootstrap.h"
 #include "build.h"
 #include "log.h"
 #include "mount-util.h"
@@ -89,6 +91,30 @@ static int prepare_folders(Build *b) {
         return 0;
 }
 
+/* The mirror's state, and the date every file gets: before anything else. */
+static int resolve_inputs(Build *b) {
+        const Distribution *d = &b->profile->distribution;
+        int r = release_fetch(b->mirror, d->suite, b->work, &b->release);
+        if (r < 0)
+                return r;
+        const char *from = "--source-date-epoch";
+        if (b->source_date_epoch <= 0 && !isempty(b->profile->image.source_date_epoch)) {
+                b->source_date_epoch = strtoll(b->profile->image.source_date_epoch, NULL, 10);
+                from = "the profile";
+        }
+        if (b->source_date_epoch <= 0) {
+                b->source_date_epoch = b->release.date;
+                from = "the mirror's Release file";
+        }
+        set_source_date_epoch(b->source_date_epoch);
+        char when[64];
+        time_t t = (time_t) b->source_date_epoch;
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+        log_info("%s %s from %s (Release sha256 %.16s)", d->suite, d->architecture, b->mirror, b->release.sha256);
+        log_info("SOURCE_DATE_EPOCH=%lld (%s), from %s", (long long) b->source_date_epoch, when, from);
+        return 0;
+}
+
 int build_run(Build *b) {
         if (geteuid() != 0)
                 return log_error_errno(EPERM, "hyperion-build must run as root (debootstrap, chroot and mounts need it); try sudo");
@@ -100,6 +126,9 @@ int build_run(Build *b) {
         sigaction(SIGHUP, &sa, NULL);
 
         int r = prepare_folders(b);
+        if (r < 0)
+                return r;
+        r = resolve_inputs(b);
         if (r < 0)
                 return r;
 
@@ -153,4 +182,5 @@ void build_release(Build *b) {
         strv_free(b->deb_depends);
         free(b->kernel_version);
         free(b->squashfs);
+        release_done(&b->release);
 }

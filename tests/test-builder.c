@@ -14,6 +14,7 @@
 #include "build.h"
 #include "log.h"
 #include "mirror.h"
+#include "release.h"
 #include "run.h"
 
 static void test_stage_order(void **state) {
@@ -34,18 +35,22 @@ static void test_bootstrap_key(void **state) {
         char *comps[] = { "main", NULL }, *more[] = { "main", "contrib", NULL };
         Distribution d = { .suite = "trixie", .architecture = "amd64", .components = comps };
         char a[65], b[65], c[65];
-        bootstrap_key(&d, "http://mirror.invalid/debian", a);
-        bootstrap_key(&d, "http://mirror.invalid/debian", b);
+        const char *rel = "4e7a", *newer = "9f00";
+        bootstrap_key(&d, "http://mirror.invalid/debian", rel, a);
+        bootstrap_key(&d, "http://mirror.invalid/debian", rel, b);
         assert_string_equal(a, b);
         assert_int_equal(strlen(a), 64);
-        bootstrap_key(&d, "http://other.invalid/debian", c);
+        bootstrap_key(&d, "http://other.invalid/debian", rel, c);
+        assert_string_not_equal(a, c);
+        /* The mirror moved on: the cache no longer fits. */
+        bootstrap_key(&d, "http://mirror.invalid/debian", newer, c);
         assert_string_not_equal(a, c);
         d.suite = "bookworm";
-        bootstrap_key(&d, "http://mirror.invalid/debian", c);
+        bootstrap_key(&d, "http://mirror.invalid/debian", rel, c);
         assert_string_not_equal(a, c);
         d.suite = "trixie";
         d.components = more;
-        bootstrap_key(&d, "http://mirror.invalid/debian", c);
+        bootstrap_key(&d, "http://mirror.invalid/debian", rel, c);
         assert_string_not_equal(a, c);
 }
 
@@ -105,11 +110,20 @@ static void test_mirror(void **state) {
         assert_string_equal(m, "http://cache.example:3142/debian");
 }
 
+static void test_release_date(void **state) {
+        (void) state;
+        assert_int_equal(release_parse_date("Origin: Debian\nDate: Sat, 21 Nov 2026 09:15:44 UTC\nSuite: stable\n"), 1795252544);
+        assert_int_equal(release_parse_date("Date: Thu, 01 Jan 1970 00:00:10 UTC\n"), 10);
+        assert_int_equal(release_parse_date("Origin: Debian\n"), 0);
+        assert_int_equal(release_parse_date("Date: yesterday\n"), 0);
+}
+
 int main(void) {
         log_set_level(LOG_LEVEL_ERROR + 1);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_stage_order), cmocka_unit_test(test_bootstrap_key), cmocka_unit_test(test_cache_path),
                 cmocka_unit_test(test_uri_names),   cmocka_unit_test(test_mirror),
+                cmocka_unit_test(test_release_date),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
