@@ -18,6 +18,7 @@ second install), HYPERION_QEMU_ACCEL=kvm (default: TCG).
 Root is needed: the builder, loop devices, read-only mounts.
 Standard library only.
 """
+import collections
 import hashlib
 import os
 import re
@@ -210,7 +211,7 @@ class Run:
 
     def build_iso(self):
         builder = os.path.join(ROOT, "build", "hyperion-build")
-        out = os.path.join(self.work, "build.out")
+        log = self.iso + ".log"          # the builder's own log, beside the ISO
         argv = [builder, "--profile", os.path.join(ROOT, "profiles", "hyperion"), "--output", self.iso,
                 "--cache", self.cache, "--source", ROOT]
         self.say("building the ISO: " + " ".join(argv))
@@ -218,25 +219,36 @@ class Run:
             if os.path.exists(f):
                 os.unlink(f)
         t = time.time()
-        with open(out, "wb") as f:
-            self.builder = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            cwd=ROOT)
-            try:
-                rc = self.builder.wait(self.left(T["build"]))
-            except subprocess.TimeoutExpired:
-                self.kill_builder()
-                rc = "timeout"
-            self.builder = None
+        tail = collections.deque(maxlen=25)
+
+        def read(pipe):
+            # Its stages as they pass; the rest is in its log. URLs lose
+            # their host: the mirror is the build machine's business.
+            for raw in pipe:
+                line = re.sub(r"\b([a-z]+)://[^/\s]+", r"\1://…", raw.decode("utf-8", "replace").rstrip())
+                tail.append(line)
+                if line.startswith("==>") or line.startswith("built "):
+                    self.say("  hyperion-build: " + line)
+
+        self.builder = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, cwd=ROOT)
+        reader = threading.Thread(target=read, args=(self.builder.stdout,), daemon=True)
+        reader.start()
+        try:
+            rc = self.builder.wait(self.left(T["build"]))
+        except subprocess.TimeoutExpired:
+            self.kill_builder()
+            rc = "timeout"
+        reader.join(10)
+        self.builder = None
         took = time.time() - t
         self.timing("ISO build", took)
-        with open(out, "rb") as f:
-            tail = "\n".join(f.read().decode("utf-8", "replace").splitlines()[-25:])
         if rc == 0 and os.path.exists(self.iso):
             size = os.path.getsize(self.iso)
-            self.result("iso-build", "PASS", f"{self.iso}, {human(size)}, built in {took:.0f} s (log {out})")
+            self.result("iso-build", "PASS", f"{self.iso}, {human(size)}, built in {took:.0f} s (its log: {log})")
             return True
-        self.result("iso-build", "FAIL", f"hyperion-build: exit {rc} after {took:.0f} s; last lines of {out}:\n"
-                    + indent(tail))
+        self.result("iso-build", "FAIL", f"hyperion-build: exit {rc} after {took:.0f} s (its log: {log});"
+                    " last lines:\n" + indent("\n".join(tail)))
         return False
 
     def kill_builder(self):
