@@ -166,6 +166,13 @@ iso: all
 	build/hyperion-build --profile $(PROFILE) --output $(ISO) --cache $(CACHE) --source .
 .PHONY: iso
 
+# Two builds from empty caches under another host name, time zone, locale
+# and umask; the ISOs must be identical (about 30 minutes on two cores).
+repro: all
+	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN)
+	tests/repro.sh
+.PHONY: repro
+
 # The whole chain in qemu: build the ISO, install it onto four sparse disks,
 # boot the host into Xen twice, check it (root; ~35 min under TCG).
 # See tests/e2e/README.

@@ -13,8 +13,10 @@
 #include "log.h"
 #include "macro.h"
 #include "mirror.h"
+#include "run.h"
 #include "profile.h"
 #include "strutil.h"
+#include "verify.h"
 
 #ifndef HYPERION_VERSION
 #define HYPERION_VERSION "0"
@@ -30,6 +32,8 @@ static const char *arg_work;
 static const char *arg_source;
 static const char *arg_overlays;
 static long long arg_epoch;
+static const char *arg_verify;
+static char **arg_compare;
 static bool arg_check, arg_keep_work;
 
 static void help(void) {
@@ -56,6 +60,11 @@ static void help(void) {
                "                       mirror's Release file\n"
                "      --check          validate the profile, print it normalised (every\n"
                "                       default filled in) and exit; builds nothing\n"
+               "      --verify FILE    rebuild FILE (an ISO) from the inputs its manifest\n"
+               "                       records, in a temporary place, and say 'identical'\n"
+               "                       or list the files that differ\n"
+               "      --compare A B    compare two ISOs, down to the files of their root\n"
+               "                       images; 'identical', or what differs\n"
                "  -v, --verbose        show debug messages and every command run\n"
                "  -q, --quiet          show only warnings and errors\n"
                "  -h, --help           show this help and exit\n"
@@ -67,7 +76,7 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char **argv) {
-        enum { ARG_CHECK = 0x100, ARG_VERSION, ARG_CACHE, ARG_WORK, ARG_KEEP_WORK, ARG_SOURCE, ARG_OVERLAYS, ARG_EPOCH };
+        enum { ARG_CHECK = 0x100, ARG_VERSION, ARG_CACHE, ARG_WORK, ARG_KEEP_WORK, ARG_SOURCE, ARG_OVERLAYS, ARG_EPOCH, ARG_VERIFY, ARG_COMPARE };
         static const struct option options[] = {
                 { "profile", required_argument, NULL, 'p' },
                 { "output", required_argument, NULL, 'o' },
@@ -77,6 +86,8 @@ static int parse_argv(int argc, char **argv) {
                 { "source", required_argument, NULL, ARG_SOURCE },
                 { "overlays", required_argument, NULL, ARG_OVERLAYS },
                 { "source-date-epoch", required_argument, NULL, ARG_EPOCH },
+                { "verify", required_argument, NULL, ARG_VERIFY },
+                { "compare", no_argument, NULL, ARG_COMPARE },
                 { "check", no_argument, NULL, ARG_CHECK },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
@@ -95,6 +106,8 @@ static int parse_argv(int argc, char **argv) {
                 case ARG_KEEP_WORK: arg_keep_work = true; break;
                 case ARG_SOURCE: arg_source = optarg; break;
                 case ARG_OVERLAYS: arg_overlays = optarg; break;
+                case ARG_VERIFY: arg_verify = optarg; break;
+                case ARG_COMPARE: arg_compare = argv; break;
                 case ARG_EPOCH:
                         errno = 0;
                         arg_epoch = strtoll(optarg, &end, 10);
@@ -110,6 +123,14 @@ static int parse_argv(int argc, char **argv) {
                 case ARG_VERSION: printf("hyperion-build %s\n", HYPERION_VERSION); return 0;
                 default: return -EINVAL;
                 }
+        if (arg_compare) {
+                if (argc - optind != 2) {
+                        log_error("--compare takes two ISOs (see --help)");
+                        return -EINVAL;
+                }
+                arg_compare = argv + optind;
+                return 1;
+        }
         if (optind < argc) {
                 log_error("unexpected argument '%s' (see --help)", argv[optind]);
                 return -EINVAL;
@@ -138,6 +159,15 @@ int main(int argc, char **argv) {
         if (r <= 0)
                 return r < 0 ? 2 : 0;
 
+        if (arg_compare) {
+                char tmpl[] = "/var/tmp/hyperion-compare.XXXXXX";
+                if (!mkdtemp(tmpl))
+                        return log_error_errno(errno, "cannot make a temporary folder: %m"), 1;
+                r = iso_compare(arg_compare[0], arg_compare[1], tmpl);
+                (void) RUN(NULL, "rm", "-rf", "--one-file-system", tmpl);
+                return r == 0 ? 0 : 1;
+        }
+
         _cleanup_(profile_freep) Profile *p = NULL;
         if (load_profile(arg_profile, &p) < 0)
                 return 1;
@@ -146,9 +176,25 @@ int main(int argc, char **argv) {
                 return fflush(stdout) == 0 ? 0 : 1;
         }
 
+        /* --verify: the same build, from the manifest's inputs, elsewhere. */
+        _cleanup_free_ char *verify_dir = NULL, *verify_mirror = NULL;
+        if (arg_verify) {
+                _cleanup_free_ char *manifest = xasprintf("%s.manifest", arg_verify);
+                int64_t epoch;
+                if (manifest_read(manifest, &verify_mirror, &epoch) < 0)
+                        return 1;
+                char tmpl[] = "/var/tmp/hyperion-verify.XXXXXX";
+                if (!mkdtemp(tmpl))
+                        return log_error_errno(errno, "cannot make a temporary folder: %m"), 1;
+                verify_dir = xstrdup(tmpl);
+                arg_epoch = epoch;
+                log_info("rebuilding %s in %s (SOURCE_DATE_EPOCH=%lld)", arg_verify, verify_dir, (long long) epoch);
+        }
+        _cleanup_free_ char *verify_out = verify_dir ? path_join(verify_dir, "rebuilt.iso") : NULL;
+
         Build b = {
                 .profile = p,
-                .output = xstrdup(arg_output),
+                .output = xstrdup(verify_out ? verify_out : arg_output),
                 .cache = xstrdup(arg_cache),
                 .work = arg_work ? xstrdup(arg_work) : xasprintf("%s.work", arg_output),
                 .source = xstrdup(arg_source ? arg_source : HYPERION_DATADIR "/source"),
@@ -170,5 +216,14 @@ int main(int argc, char **argv) {
         if (r >= 0)
                 r = build_run(&b);
         build_release(&b);
+        if (r >= 0 && verify_dir) {
+                _cleanup_free_ char *cmp = path_join(verify_dir, "compare");
+                r = iso_compare(arg_verify, verify_out, cmp);
+                if (r == 0)
+                        (void) RUN(NULL, "rm", "-rf", "--one-file-system", verify_dir);
+                else if (r > 0)
+                        log_error("%s is not reproduced: the rebuild and what differs are in %s", arg_verify, verify_dir);
+                return r == 0 ? 0 : 1;
+        }
         return r < 0 ? 1 : 0;
 }
