@@ -118,7 +118,6 @@ class Run:
         self.data_sums = None
         self.data_start = None
         self.report_unit = None
-        self.installed_boot_ok = False
         self.lock = threading.Lock()
 
     # ------------------------------------------------------------ output
@@ -198,7 +197,7 @@ class Run:
             sys.exit("make e2e: missing " + ", ".join(missing)
                      + " (Debian: qemu-system-x86 ovmf seabios fdisk lvm2 e2fsprogs xorriso squashfs-tools)")
         os.makedirs(self.work, exist_ok=True)
-        stale = self.res.leftovers()
+        stale = self.res.leftovers() + self.qemu_leftovers()
         if stale:
             sys.exit("make e2e: the work folder is still in use (" + "; ".join(stale) + "); undo that first")
         # Only what a previous run made; the builder empties its own folder.
@@ -444,12 +443,15 @@ class Run:
             info["error"] = str(e)
             return m, info
         wait = T["report"] if self.report_unit is not False else T["report_no_unit"]
+        cut = " (cut to the run's budget)" if self.left(wait) < wait else ""
+        wait = self.left(wait)
         try:
-            m.wait_for(REPORT_DONE_RX, self.left(wait))
+            m.wait_for(REPORT_DONE_RX, wait)
             info["report_at"] = m.elapsed()
             info["t_report"] = time.time()
         except (Timeout, RuntimeError, OSError) as e:
-            info["report_error"] = (f"no 'hyperion-guests: report done' on the console {wait} s after dom0's login"
+            info["report_error"] = (f"no 'hyperion-guests: report done' on the console {wait:.0f} s after"
+                                    f" dom0's login{cut}"
                                     + (" (the installed system has no hyperion-guests/hyperion-report unit)"
                                        if self.report_unit is False else "")
                                     + "; last lines:\n" + indent(m.tail(25)))
@@ -832,9 +834,24 @@ class Run:
         self.res.release()
         shutil.rmtree(os.path.join(self.work, "squashfs"), ignore_errors=True)
 
+    def qemu_leftovers(self):
+        """qemu processes that use a file of the work folder (from this run
+        or from one killed with SIGKILL)."""
+        out = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if argv and os.path.basename(argv[0]).startswith(b"qemu-system") \
+                    and any(self.work.encode() + b"/" in a for a in argv):
+                out.append(f"qemu pid {pid}")
+        return out
+
     def cleanup_check(self):
-        left = self.res.leftovers()
-        running = [f"qemu pid {m.proc.pid} ({m.log_path})" for m in self.started
+        left = self.res.leftovers() + self.qemu_leftovers()
+        running = [f"qemu pid {m.proc.pid} ({m.log_path}) still runs" for m in self.started
                    if m.proc and m.proc.poll() is None]
         base = os.path.join(self.work, "vm")
         for name in os.listdir(base) if os.path.isdir(base) else []:
