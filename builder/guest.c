@@ -87,7 +87,7 @@ int stage_guest(Build *b) {
                 log_info("the guests' root filesystem (%s)", b->profile->distribution.suite);
                 if ((r = make_guest_tree(b, root)) < 0 || (r = clean_tree(root, b->source_date_epoch)) < 0)
                         return r;
-                TarballOptions o = { .clamp_mtime = b->source_date_epoch, .zstd_level = 19, .label = "guest" };
+                TarballOptions o = { .clamp_mtime = b->source_date_epoch, .zstd_level = 9, .label = "guest" };
                 if ((r = tarball_create(root, cached, &o)) < 0)
                         return r;
                 (void) RUN(NULL, "rm", "-rf", "--one-file-system", root);
