@@ -344,8 +344,19 @@ int guests_create(const Profile *p) {
         int failed = 0;
         for (size_t i = 0; i < p->n_domains; i++) {
                 const Domain *d = p->domains[i];
-                /* One guest's failure does not stop the others. */
-                if (create_one(ctx, d) < 0) {
+                /* A loaded machine can time out a hotplug script while the
+                 * guests before boot: try again, a little later. One guest's
+                 * failure does not stop the others. */
+                int r2 = -EIO;
+                for (int attempt = 1; attempt <= 3; attempt++) {
+                        if ((r2 = create_one(ctx, d)) >= 0)
+                                break;
+                        if (attempt < 3) {
+                                log_warning("guest %s: attempt %d failed; trying again in 30 s", d->head.name, attempt);
+                                sleep(30);
+                        }
+                }
+                if (r2 < 0) {
                         failed++;
                         continue;
                 }
