@@ -238,11 +238,9 @@ static const char *state_of(const libxl_dominfo *i) {
                 return "shutdown";
         if (i->paused)
                 return "paused";
-        if (i->running)
-                return "running";
-        if (i->blocked)
-                return "running"; /* blocked is a running guest waiting for work, as xl's 'b' */
-        return "unknown";
+        /* Running on a CPU (xl's 'r'), blocked waiting for work ('b') or
+         * runnable waiting for a CPU ('-'): all a running guest. */
+        return "running";
 }
 
 static int open_ctx(libxl_ctx **ctx, xentoollog_logger_stdiostream **logger) {
@@ -322,7 +320,7 @@ static void wait_running(libxl_ctx *ctx, const Profile *p) {
                         libxl_dominfo info;
                         libxl_dominfo_init(&info);
                         if (!domain_exists(ctx, p->domains[i]->head.name, &domid) || libxl_domain_info(ctx, &info, domid) != 0 ||
-                            !(info.running || info.blocked))
+                            !streq(state_of(&info), "running"))
                                 all = false;
                         libxl_dominfo_dispose(&info);
                 }
