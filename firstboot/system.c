@@ -288,8 +288,15 @@ char *system_grub_xen_cfg(const Profile *p) {
 }
 
 char *system_xl_conf(const Profile *p, const char *old) {
+        return set_shell_variable(old, "autoballoon", p->xen.ballooning ? "auto" : "off",
+                                  "hyperion: fixed-memory guests, dom0 keeps what dom0_mem gives it.");
+}
+
+char *set_shell_variable(const char *old, const char *var, const char *value, const char *comment) {
         _cleanup_strv_free_ char **out = xcalloc(1, sizeof(char *));
         _cleanup_free_ char *copy = xstrdup(old ? old : "");
+        _cleanup_free_ char *ours = xasprintf("# %s", comment);
+        size_t n = strlen(var);
         for (char *l = copy; l;) {
                 char *nl = strchr(l, '\n');
                 if (nl)
@@ -297,12 +304,14 @@ char *system_xl_conf(const Profile *p, const char *old) {
                 const char *s = l;
                 while (*s == ' ' || *s == '\t' || *s == '#')
                         s++;
-                if (!startswith(s, "autoballoon") && (nl || *l))
+                /* The setting, commented or not, and our own comment: replaced. */
+                bool same = (strneq(s, var, n) && s[n] == '=') || streq(l, ours);
+                if (!same && (nl || *l))
                         strv_push(&out, l);
                 l = nl ? nl + 1 : NULL;
         }
-        strv_push(&out, "# hyperion: fixed-memory guests, dom0 keeps what dom0_mem gives it.");
-        strv_consume(&out, xasprintf("autoballoon=\"%s\"", p->xen.ballooning ? "auto" : "off"));
+        strv_push(&out, ours);
+        strv_consume(&out, xasprintf("%s=\"%s\"", var, value));
         _cleanup_free_ char *body = strv_join(out, "\n");
         return xasprintf("%s\n", body);
 }
@@ -359,6 +368,13 @@ int system_boot(Target *t) {
         (void) read_full_file(xlpath, &old, NULL);
         _cleanup_free_ char *xl = system_xl_conf(p, old);
         if ((r = write_in(t, "etc/xen/xl.conf", xl, 0644)) < 0)
+                return r;
+        /* The guests' consoles also go to /var/log/xen/console/guest-NAME.log. */
+        _cleanup_free_ char *dxpath = path_join(t->root, "etc/default/xen"), *dxold = NULL;
+        (void) read_full_file(dxpath, &dxold, NULL);
+        _cleanup_free_ char *dx = set_shell_variable(dxold, "XENCONSOLED_ARGS", "--log=guest --log-dir=/var/log/xen/console",
+                                                     "hyperion: each guest's console is kept in /var/log/xen/console.");
+        if ((r = write_in(t, "etc/default/xen", dx, 0644)) < 0)
                 return r;
 
         /* GRUB: UEFI, in NVRAM when we booted that way, and always on the

@@ -24,5 +24,8 @@ char *system_interfaces(const Profile *p, const char *interface);
 char *system_grub_xen_cfg(const Profile *p);
 /* xl.conf with autoballoon set as the profile says. */
 char *system_xl_conf(const Profile *p, const char *old);
+/* A shell-style settings file with VAR="value" set (commented copies of it
+ * dropped), a comment above it. */
+char *set_shell_variable(const char *old, const char *var, const char *value, const char *comment);
 /* The title of the first menu entry of a grub.cfg, or NULL. */
 char *grub_first_entry(const char *grub_cfg);
