@@ -93,14 +93,6 @@ int host_run(const char *label, char *const *argv) {
         return r;
 }
 
-int write_text(const char *root, const char *rel, const char *text, int mode) {
-        _cleanup_free_ char *p = path_join(root, rel);
-        int r = write_file_atomic(p, text, strlen(text), mode);
-        if (r < 0)
-                return log_error_errno(r, "cannot write '%s': %m", p);
-        return 0;
-}
-
 /* ---- cache --------------------------------------------------------------- */
 
 int cache_restore(const char *archive, const char *root, const char *label) {
@@ -169,12 +161,12 @@ int debootstrap_tree(const Distribution *d, const char *mirror, const char *root
 int apt_sources(const char *root, const Distribution *d, const char *mirror) {
         _cleanup_free_ char *comps = strv_join(d->components, " ");
         _cleanup_free_ char *text = xasprintf("deb %s %s %s\n", mirror, d->suite, comps);
-        return write_text(root, "etc/apt/sources.list", text, 0644);
+        return write_file_under(root, "etc/apt/sources.list", text, 0644);
 }
 
 int policy_rc_d(const char *root, bool on) {
         if (on)
-                return write_text(root, "usr/sbin/policy-rc.d", "#!/bin/sh\n# hyperion-build: no service starts in the build\nexit 101\n",
+                return write_file_under(root, "usr/sbin/policy-rc.d", "#!/bin/sh\n# hyperion-build: no service starts in the build\nexit 101\n",
                                   0755);
         _cleanup_free_ char *p = path_join(root, "usr/sbin/policy-rc.d");
         if (unlink(p) < 0 && errno != ENOENT)

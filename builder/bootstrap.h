@@ -14,7 +14,6 @@
 int chroot_run(const char *root, const char *label, char *const *argv);
 /* The same on the host (debootstrap). */
 int host_run(const char *label, char *const *argv);
-int write_text(const char *root, const char *rel, const char *text, int mode);
 
 /* 1 restored, 0 not cached (root left empty), negative on error. */
 int cache_restore(const char *archive, const char *root, const char *label);

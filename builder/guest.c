@@ -40,16 +40,16 @@ static int make_guest_tree(Build *b, const char *root) {
                 return r;
         /* A small initrd: the guest needs its Xen disk and ext4, nothing else;
          * the default (MODULES=most) does not even unpack in 128M of memory. */
-        if ((r = write_text(root, "etc/initramfs-tools/conf.d/hyperion-guest.conf",
+        if ((r = write_file_under(root, "etc/initramfs-tools/conf.d/hyperion-guest.conf",
                             "# hyperion: a Xen guest's initrd holds only what mounts its root.\nMODULES=list\n", 0644)) < 0 ||
-            (r = write_text(root, "etc/initramfs-tools/modules", "# hyperion: a Xen guest's root\nxen_blkfront\next4\n", 0644)) < 0 ||
+            (r = write_file_under(root, "etc/initramfs-tools/modules", "# hyperion: a Xen guest's root\nxen_blkfront\next4\n", 0644)) < 0 ||
             (r = chroot_run(root, "guest", (char *[]) { "update-initramfs", "-u", "-k", "all", NULL })) < 0)
                 return r;
         /* The guest makes its own SSH host keys at its first boot. */
         _cleanup_free_ char *dropin = path_join(root, "etc/systemd/system/ssh.service.d");
         if ((r = RUN(NULL, "mkdir", "-p", dropin)) < 0)
                 return r;
-        return write_text(root, "etc/systemd/system/ssh.service.d/hyperion-hostkeys.conf",
+        return write_file_under(root, "etc/systemd/system/ssh.service.d/hyperion-hostkeys.conf",
                           "# hyperion: a guest makes its own SSH host keys at its first boot.\n"
                           "[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n",
                           0644);

@@ -62,7 +62,7 @@ int stage_overlays(Build *b) {
 static int set_locale(Build *b) {
         const char *locale = b->profile->host.locale;
         _cleanup_free_ char *def = xasprintf("LANG=%s\n", locale);
-        int r = write_text(b->root, "etc/default/locale", def, 0644);
+        int r = write_file_under(b->root, "etc/default/locale", def, 0644);
         if (r < 0 || streq(locale, "C.UTF-8") || streq(locale, "C") || streq(locale, "POSIX"))
                 return r;
         _cleanup_free_ char *gen = path_join(b->root, "usr/sbin/locale-gen");
@@ -70,7 +70,7 @@ static int set_locale(Build *b) {
                 return log_error_errno(ENOENT, "Locale=%s needs the package 'locales' in [Packages] Install=", locale);
         const char *dot = strchr(locale, '.');
         _cleanup_free_ char *line = xasprintf("%s %s\n", locale, dot ? dot + 1 : "ISO-8859-1");
-        r = write_text(b->root, "etc/locale.gen", line, 0644);
+        r = write_file_under(b->root, "etc/locale.gen", line, 0644);
         if (r < 0)
                 return r;
         return chroot_run(b->root, "locale-gen", (char *[]) { "locale-gen", NULL });
@@ -86,7 +86,7 @@ static int set_timezone(Build *b) {
         if (symlink(target, lt) < 0)
                 return log_error_errno(errno, "cannot link '%s': %m", lt);
         _cleanup_free_ char *text = xasprintf("%s\n", tz);
-        return write_text(b->root, "etc/timezone", text, 0644);
+        return write_file_under(b->root, "etc/timezone", text, 0644);
 }
 
 int stage_customise(Build *b) {
@@ -99,9 +99,9 @@ int stage_customise(Build *b) {
                                                fqdn);
         _cleanup_free_ char *keyboard = xasprintf("XKBMODEL=\"pc105\"\nXKBLAYOUT=\"%s\"\nXKBVARIANT=\"\"\nXKBOPTIONS=\"\"\n\nBACKSPACE=\"guess\"\n",
                                                   h->keymap);
-        if ((r = write_text(b->root, "etc/hostname", hostname, 0644)) < 0 || (r = write_text(b->root, "etc/hosts", hosts, 0644)) < 0 ||
-            (r = write_text(b->root, "etc/default/keyboard", keyboard, 0644)) < 0 ||
-            (r = write_text(b->root, "etc/fstab", "# The live system mounts nothing from /etc/fstab.\n", 0644)) < 0)
+        if ((r = write_file_under(b->root, "etc/hostname", hostname, 0644)) < 0 || (r = write_file_under(b->root, "etc/hosts", hosts, 0644)) < 0 ||
+            (r = write_file_under(b->root, "etc/default/keyboard", keyboard, 0644)) < 0 ||
+            (r = write_file_under(b->root, "etc/fstab", "# The live system mounts nothing from /etc/fstab.\n", 0644)) < 0)
                 return r;
         if ((r = set_locale(b)) < 0 || (r = set_timezone(b)) < 0)
                 return r;
@@ -275,7 +275,7 @@ int clean_tree(const char *root, int64_t epoch) {
         if (r < 0)
                 return r;
         /* Empty, not absent: systemd makes one at each boot of a live system. */
-        if ((r = write_text(root, "etc/machine-id", "", 0444)) < 0 || (r = clamp_shadow(root, epoch)) < 0)
+        if ((r = write_file_under(root, "etc/machine-id", "", 0444)) < 0 || (r = clamp_shadow(root, epoch)) < 0)
                 return r;
         return clamp_mtimes(root, epoch);
 }

@@ -87,7 +87,7 @@ static int write_grub_cfg(const Build *b, const char *iso, const char *id) {
                 "set timeout=10\n"
                 "# the medium we booted from: %s\n\n%s",
                 b->profile->name, id, menu);
-        return write_text(iso, "boot/grub/grub.cfg", cfg, 0644);
+        return write_file_under(iso, "boot/grub/grub.cfg", cfg, 0644);
 }
 
 static int grub_images(const Build *b, const char *iso, const char *id, char **ret_efi_img) {
@@ -106,7 +106,7 @@ static int grub_images(const Build *b, const char *iso, const char *id, char **r
                                                     "set prefix=($root)/boot/grub\n"
                                                     "configfile $prefix/grub.cfg\n",
                                                     id);
-        if ((r = write_text(grubdir, "early.cfg", early_text, 0644)) < 0)
+        if ((r = write_file_under(grubdir, "early.cfg", early_text, 0644)) < 0)
                 return r;
 
         _cleanup_strv_free_ char **pc = strv_split_ws("grub-mkimage -O i386-pc-eltorito -d " GRUB_PC_DIR " -p /boot/grub");
@@ -156,12 +156,12 @@ static int disk_info(const Build *b, const char *iso, const char *id) {
         _cleanup_free_ char *idrel = xasprintf(".disk/id/%s", id);
         _cleanup_free_ char *iddir = path_join(iso, ".disk/id");
         int r = RUN(NULL, "mkdir", "-p", iddir);
-        if (r < 0 || (r = write_text(iso, idrel, "", 0644)) < 0)
+        if (r < 0 || (r = write_file_under(iso, idrel, "", 0644)) < 0)
                 return r;
         _cleanup_free_ char *info = xasprintf("Hyperion installer, profile %s, Debian %s %s, SOURCE_DATE_EPOCH=%lld\n",
                                               b->profile->name, b->profile->distribution.suite,
                                               b->profile->distribution.architecture, (long long) b->source_date_epoch);
-        return write_text(iso, ".disk/info", info, 0644);
+        return write_file_under(iso, ".disk/info", info, 0644);
 }
 
 /* ---- libisoburn ---------------------------------------------------------- */

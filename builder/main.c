@@ -138,18 +138,6 @@ static int parse_argv(int argc, char **argv) {
         return 1;
 }
 
-/* Load the profile and print every problem; 0 or -EINVAL. */
-static int load_profile(const char *dir, Profile **ret) {
-        _cleanup_strv_free_ char **errors = NULL;
-        int r = profile_load(dir, ret, &errors);
-        for (char **e = errors; e && *e; e++)
-                fprintf(stderr, "%s\n", *e);
-        if (r < 0)
-                log_error("profile '%s' is not valid: %zu error%s", dir, strv_length(errors),
-                          strv_length(errors) == 1 ? "" : "s");
-        return r;
-}
-
 int main(int argc, char **argv) {
         /* Files we make get the same modes whatever the caller's umask. */
         umask(022);
@@ -169,7 +157,7 @@ int main(int argc, char **argv) {
         }
 
         _cleanup_(profile_freep) Profile *p = NULL;
-        if (load_profile(arg_profile, &p) < 0)
+        if (profile_load_or_complain(arg_profile, &p) < 0)
                 return 1;
         if (arg_check) {
                 profile_print(p, stdout);

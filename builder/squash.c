@@ -42,19 +42,12 @@ static int find_kernel(Build *b) {
 }
 
 static void squash_line(const char *line, void *userdata) {
-        Progress *p = userdata;
-        /* The progress bar ends in " 42%": redrawn with \r, one "line" each. */
-        const char *pct = strrchr(line, '%');
-        if (pct && pct > line && pct[1] == 0) {
-                const char *q = pct;
-                while (q > line && q[-1] >= '0' && q[-1] <= '9')
-                        q--;
-                if (q < pct) {
-                        progress_update(p, atoi(q), NULL);
-                        return;
-                }
-        }
-        log_debug("%s", line);
+        /* The progress bar, redrawn with \r: one "line" each. */
+        int pct;
+        if (progress_percent_of_line(line, &pct))
+                progress_update(userdata, pct, NULL);
+        else
+                log_debug("%s", line);
 }
 
 static const char *comp_name(Compression c) {

@@ -38,14 +38,6 @@ char *guests_find_archive(void) {
         return NULL;
 }
 
-static int write_under(const char *root, const char *rel, const char *text, int mode) {
-        _cleanup_free_ char *p = path_join(root, rel);
-        int r = write_file_atomic(p, text, strlen(text), mode);
-        if (r < 0)
-                return log_error_errno(r, "cannot write '%s': %m", p);
-        return 0;
-}
-
 /* ---- install time -------------------------------------------------------- */
 
 int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
@@ -62,8 +54,8 @@ int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
                                            : xasprintf("auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet static\n\taddress %s\n",
                                                        d->address);
         int r;
-        if ((r = write_under(root, "etc/hostname", hostname, 0644)) < 0 || (r = write_under(root, "etc/hosts", hosts, 0644)) < 0 ||
-            (r = write_under(root, "etc/fstab", fstab, 0644)) < 0 || (r = write_under(root, "etc/network/interfaces", net, 0644)) < 0)
+        if ((r = write_file_under(root, "etc/hostname", hostname, 0644)) < 0 || (r = write_file_under(root, "etc/hosts", hosts, 0644)) < 0 ||
+            (r = write_file_under(root, "etc/fstab", fstab, 0644)) < 0 || (r = write_file_under(root, "etc/network/interfaces", net, 0644)) < 0)
                 return r;
         /* Its own machine-id, made now; SSH host keys it makes at its first boot. */
         _cleanup_free_ char *mid = path_join(root, "etc/machine-id");
@@ -76,7 +68,7 @@ int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
                         return log_error_errno(errno, "cannot create '%s': %m", ssh);
                 _cleanup_free_ char *keys = strv_join(p->host.root_authorized_keys, "\n");
                 _cleanup_free_ char *text = xasprintf("%s\n", keys);
-                if ((r = write_under(root, "root/.ssh/authorized_keys", text, 0600)) < 0)
+                if ((r = write_file_under(root, "root/.ssh/authorized_keys", text, 0600)) < 0)
                         return r;
         }
         return 0;
@@ -128,7 +120,7 @@ static int prepare_one(Target *t, const Domain *d, const char *archive, bool *ke
         if ((r = guest_cfg_check(name, cfg)) < 0)
                 return r;
         _cleanup_free_ char *rel = xasprintf("etc/xen/%s.cfg", name);
-        return write_under(t->root, rel, cfg, 0644);
+        return write_file_under(t->root, rel, cfg, 0644);
 }
 
 int guests_prepare(Target *t) {
@@ -154,11 +146,6 @@ int guests_prepare(Target *t) {
 }
 
 /* ---- first Xen boot: libxenlight ------------------------------------------ */
-
-static void libxl_ctx_freep(libxl_ctx **c) {
-        if (*c)
-                libxl_ctx_free(*c);
-}
 
 static int parse_mac(const char *s, libxl_mac mac) {
         unsigned v[6];
@@ -243,24 +230,39 @@ static const char *state_of(const libxl_dominfo *i) {
         return "running";
 }
 
-static int open_ctx(libxl_ctx **ctx, xentoollog_logger_stdiostream **logger) {
-        *logger = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
-        if (!*logger)
+/* libxenlight, its messages on standard error. */
+typedef struct Xl {
+        libxl_ctx *ctx;
+        xentoollog_logger_stdiostream *logger;
+} Xl;
+
+static void xl_close(Xl *x) {
+        if (x->ctx)
+                libxl_ctx_free(x->ctx);
+        if (x->logger)
+                xtl_logger_destroy((xentoollog_logger *) x->logger);
+        *x = (Xl) {};
+}
+
+static int xl_open(Xl *x) {
+        *x = (Xl) {};
+        x->logger = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
+        if (!x->logger)
                 return log_error_errno(ENOMEM, "cannot create libxl's logger");
-        if (libxl_ctx_alloc(ctx, LIBXL_VERSION, 0, (xentoollog_logger *) *logger) != 0)
+        if (libxl_ctx_alloc(&x->ctx, LIBXL_VERSION, 0, (xentoollog_logger *) x->logger) != 0) {
+                x->ctx = NULL;
+                xl_close(x);
                 return log_error_errno(EIO, "cannot open libxenlight (is this dom0 of a running Xen?)");
+        }
         return 0;
 }
 
 int guests_report(const Profile *p) {
-        libxl_ctx *ctx = NULL;
-        xentoollog_logger_stdiostream *logger = NULL;
-        int r = open_ctx(&ctx, &logger);
-        if (r < 0) {
-                if (logger)
-                        xtl_logger_destroy((xentoollog_logger *) logger);
+        _cleanup_(xl_close) Xl xl;
+        int r = xl_open(&xl);
+        if (r < 0)
                 return r;
-        }
+        libxl_ctx *ctx = xl.ctx;
         /* Lines for the console, and for whoever reads it. */
         libxl_dominfo info;
         libxl_dominfo_init(&info);
@@ -281,8 +283,6 @@ int guests_report(const Profile *p) {
         }
         printf("hyperion-guests: report done\n");
         fflush(stdout);
-        libxl_ctx_free(ctx);
-        xtl_logger_destroy((xentoollog_logger *) logger);
         return 0;
 }
 
@@ -331,14 +331,11 @@ static void wait_running(libxl_ctx *ctx, const Profile *p) {
 }
 
 int guests_create(const Profile *p) {
-        _cleanup_(libxl_ctx_freep) libxl_ctx *ctx = NULL;
-        xentoollog_logger_stdiostream *logger = NULL;
-        int r = open_ctx(&ctx, &logger);
-        if (r < 0) {
-                if (logger)
-                        xtl_logger_destroy((xentoollog_logger *) logger);
+        Xl xl;
+        int r = xl_open(&xl);
+        if (r < 0)
                 return r;
-        }
+        libxl_ctx *ctx = xl.ctx;
         int failed = 0;
         for (size_t i = 0; i < p->n_domains; i++) {
                 const Domain *d = p->domains[i];
@@ -367,8 +364,7 @@ int guests_create(const Profile *p) {
                         log_warning_errno(errno, "cannot link '%s' for xendomains: %m", link);
         }
         wait_running(ctx, p);
-        libxl_ctx_free(TAKE_PTR(ctx));
-        xtl_logger_destroy((xentoollog_logger *) logger);
+        xl_close(&xl);
         if (failed == 0) {
                 (void) RUN(NULL, "mkdir", "-p", "/var/lib/hyperion");
                 if (write_file_atomic(GUESTS_STAMP, "created\n", 8, 0644) < 0)

@@ -101,15 +101,8 @@ static int parse_argv(int argc, char **argv) {
         return 1;
 }
 
-/* Load the profile and print every problem. */
 static int load_profile(Profile **ret) {
-        _cleanup_strv_free_ char **errors = NULL;
-        int r = profile_load(arg_profile, ret, &errors);
-        for (char **e = errors; e && *e; e++)
-                fprintf(stderr, "%s\n", *e);
-        if (r < 0)
-                log_error("profile '%s' is not valid", arg_profile);
-        return r;
+        return profile_load_or_complain(arg_profile, ret);
 }
 
 /* Is hyperion.install=unattended on the kernel command line? */

@@ -32,14 +32,6 @@ char *system_find_root_image(void) {
         return NULL;
 }
 
-static int write_in(const Target *t, const char *rel, const char *text, int mode) {
-        _cleanup_free_ char *p = path_join(t->root, rel);
-        int r = write_file_atomic(p, text, strlen(text), mode);
-        if (r < 0)
-                return log_error_errno(r, "cannot write '%s': %m", p);
-        return 0;
-}
-
 static char *const chroot_env[] = {
         "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C.UTF-8", "HOME=/root", NULL,
 };
@@ -59,18 +51,11 @@ static int in_target(const Target *t, char *const *argv) {
 /* ---- the copy ------------------------------------------------------------ */
 
 static void unsquash_line(const char *line, void *userdata) {
-        Progress *p = userdata;
-        const char *pct = strrchr(line, '%');
-        if (pct && pct[1] == 0) {
-                const char *q = pct;
-                while (q > line && q[-1] >= '0' && q[-1] <= '9')
-                        q--;
-                if (q < pct) {
-                        progress_update(p, atoi(q), NULL);
-                        return;
-                }
-        }
-        log_debug("%s", line);
+        int pct;
+        if (progress_percent_of_line(line, &pct))
+                progress_update(userdata, pct, NULL);
+        else
+                log_debug("%s", line);
 }
 
 int system_copy_root(Target *t) {
@@ -207,7 +192,7 @@ static int set_root_access(Target *t) {
                         return log_error_errno(errno, "cannot create '%s': %m", ssh);
                 _cleanup_free_ char *keys = strv_join(h->root_authorized_keys, "\n");
                 _cleanup_free_ char *text = xasprintf("%s\n", keys);
-                int r = write_in(t, "root/.ssh/authorized_keys", text, 0600);
+                int r = write_file_under(t->root, "root/.ssh/authorized_keys", text, 0600);
                 if (r < 0)
                         return r;
         }
@@ -226,7 +211,7 @@ int system_configure(Target *t) {
 
         _cleanup_free_ char *fstab = system_fstab(t);
         _cleanup_free_ char *hostname = xasprintf("%s\n", p->host.hostname);
-        if ((r = write_in(t, "etc/fstab", fstab, 0644)) < 0 || (r = write_in(t, "etc/hostname", hostname, 0644)) < 0)
+        if ((r = write_file_under(t->root, "etc/fstab", fstab, 0644)) < 0 || (r = write_file_under(t->root, "etc/hostname", hostname, 0644)) < 0)
                 return r;
         /* Mount points of the filesystems that are not mounted now. */
         for (char *l = fstab; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
@@ -254,7 +239,7 @@ int system_configure(Target *t) {
         if (!found)
                 log_warning("no wired network interface: the bridge %s gets none; edit /etc/network/interfaces", p->network.bridge);
         _cleanup_free_ char *ifaces = system_interfaces(p, found);
-        if ((r = write_in(t, "etc/network/interfaces", ifaces, 0644)) < 0)
+        if ((r = write_file_under(t->root, "etc/network/interfaces", ifaces, 0644)) < 0)
                 return r;
         return 0;
 }
@@ -362,19 +347,19 @@ int system_boot(Target *t) {
         _cleanup_free_ char *grubd = path_join(t->root, "etc/default/grub.d");
         (void) RUN(NULL, "mkdir", "-p", grubd);
         _cleanup_free_ char *cfg = system_grub_xen_cfg(p);
-        if ((r = write_in(t, "etc/default/grub.d/hyperion-xen.cfg", cfg, 0644)) < 0)
+        if ((r = write_file_under(t->root, "etc/default/grub.d/hyperion-xen.cfg", cfg, 0644)) < 0)
                 return r;
         _cleanup_free_ char *xlpath = path_join(t->root, "etc/xen/xl.conf"), *old = NULL;
         (void) read_full_file(xlpath, &old, NULL);
         _cleanup_free_ char *xl = system_xl_conf(p, old);
-        if ((r = write_in(t, "etc/xen/xl.conf", xl, 0644)) < 0)
+        if ((r = write_file_under(t->root, "etc/xen/xl.conf", xl, 0644)) < 0)
                 return r;
         /* The guests' consoles also go to /var/log/xen/console/guest-NAME.log. */
         _cleanup_free_ char *dxpath = path_join(t->root, "etc/default/xen"), *dxold = NULL;
         (void) read_full_file(dxpath, &dxold, NULL);
         _cleanup_free_ char *dx = set_shell_variable(dxold, "XENCONSOLED_ARGS", "--log=guest --log-dir=/var/log/xen/console",
                                                      "hyperion: each guest's console is kept in /var/log/xen/console.");
-        if ((r = write_in(t, "etc/default/xen", dx, 0644)) < 0)
+        if ((r = write_file_under(t->root, "etc/default/xen", dx, 0644)) < 0)
                 return r;
 
         /* GRUB: UEFI, in NVRAM when we booted that way, and always on the

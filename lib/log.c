@@ -151,3 +151,16 @@ void progress_end(Progress *p) {
         free(p->stage);
         p->stage = NULL;
 }
+
+bool progress_percent_of_line(const char *line, int *ret) {
+        const char *pct = strrchr(line, '%');
+        if (!pct || pct == line || pct[1] != 0)
+                return false;
+        const char *q = pct;
+        while (q > line && q[-1] >= '0' && q[-1] <= '9')
+                q--;
+        if (q == pct)
+                return false;
+        *ret = atoi(q);
+        return true;
+}

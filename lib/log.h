@@ -74,3 +74,5 @@ void progress_begin(Progress *p, const char *stage);
 /* percent < 0: unknown (a spinner of elapsed time only). */
 void progress_update(Progress *p, int percent, const char *detail);
 void progress_end(Progress *p);
+/* A progress bar's line ending in " 42%" (mksquashfs, unsquashfs): the number. */
+bool progress_percent_of_line(const char *line, int *ret);

@@ -803,6 +803,18 @@ int profile_load(const char *dir, Profile **ret, char ***errors) {
         return finish(&s, ret);
 }
 
+int profile_load_or_complain(const char *dir, Profile **ret) {
+        _cleanup_strv_free_ char **errors = NULL;
+        int r = profile_load(dir, ret, &errors);
+        for (char **e = errors; e && *e; e++)
+                fprintf(stderr, "%s\n", *e);
+        if (r < 0) {
+                size_t n = strv_length(errors);
+                log_error("profile '%s' is not valid: %zu error%s", dir, n, n == 1 ? "" : "s");
+        }
+        return r;
+}
+
 /* ---- freeing ------------------------------------------------------------- */
 
 static void head_release(SectionHead *h, const SectionDef *def) {

@@ -195,6 +195,9 @@ typedef struct Profile {
 int profile_load(const char *dir, Profile **ret, char ***errors);
 /* As profile_load, but the files given in memory: names[i] holds texts[i]. */
 int profile_load_strings(const char *dir, char *const *names, char *const *texts, Profile **ret, char ***errors);
+/* profile_load() for programs: every problem printed on standard error, then
+ * "profile 'DIR' is not valid: N errors". */
+int profile_load_or_complain(const char *dir, Profile **ret);
 void profile_free(Profile *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Profile *, profile_free)
 

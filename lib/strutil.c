@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "strutil.h"
 
+#include "log.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -257,5 +259,13 @@ int write_file_atomic(const char *path, const void *data, size_t size, int mode)
                 unlink(tmp);
                 return r;
         }
+        return 0;
+}
+
+int write_file_under(const char *root, const char *rel, const char *text, int mode) {
+        _cleanup_free_ char *p = path_join(root, rel);
+        int r = write_file_atomic(p, text, strlen(text), mode);
+        if (r < 0)
+                return log_error_errno(r, "cannot write '%s': %m", p);
         return 0;
 }
