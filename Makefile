@@ -40,7 +40,7 @@ TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 
 # Debian packages: to build, to run the tests, to build images.
 DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev libisoburn-dev libparted-dev liblvm2-dev libxen-dev
-DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev xorriso fdisk grub-pc-bin grub-efi-amd64-bin mtools dosfstools e2fsprogs lvm2
+DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev python3 xorriso fdisk grub-pc-bin grub-efi-amd64-bin mtools dosfstools e2fsprogs lvm2
 DEPS_RUN   := debootstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
 
 all: build/hyperion-build build/hyperion-firstboot
@@ -92,12 +92,18 @@ ensure-test-deps:
 print-deps:
 	@echo $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_RUN)
 
-check-run: all $(addprefix build/tests/,$(TESTS)) $(addprefix build-san/tests/,$(TESTS)) build-san/hyperion-build
+check-run: all $(addprefix build/tests/,$(TESTS)) $(addprefix build-san/tests/,$(TESTS)) build-san/hyperion-build build-san/hyperion-firstboot
 	@tests/run-tests build $(TESTS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:suppressions=$(CURDIR)/tests/asan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/run-tests build-san $(TESTS)
 	@tests/test-check.sh build-san/hyperion-build
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:suppressions=$(CURDIR)/tests/asan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		tests/test-install.sh build-san/hyperion-firstboot
 	@$(MAKE) --no-print-directory fuzz-run
+
+build-san/hyperion-firstboot: $(patsubst %.c,build-san/%.o,$(FIRSTBOOT_SRC) $(LIB_SRC))
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(call pc_libs,$(FIRSTBOOT_PKGS)) $(LVM_LIBS)
 
 build-san/hyperion-build: $(patsubst %.c,build-san/%.o,$(BUILD_SRC) $(LIB_SRC))
 	@echo "  LD      $@"

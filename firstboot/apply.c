@@ -92,7 +92,7 @@ static int step_partitions(Target *t) {
         return 0;
 }
 
-static int format_partition(Target *t, size_t i, size_t j) {
+static int format_partition(Target *t, size_t i, size_t j, bool journal) {
         const PlanDisk *pd = &t->plan->disks[i];
         const Partition *p = pd->parts[j].part;
         if (p->format == FS_NONE)
@@ -106,7 +106,7 @@ static int format_partition(Target *t, size_t i, size_t j) {
                  isempty(p->mount) ? "" : ", ", p->mount);
         if ((r = make_filesystem(dev, p->format, p->label)) < 0)
                 return r;
-        return journal_add(t, step);
+        return journal ? journal_add(t, step) : 0;
 }
 
 static int mount_at(const char *dev, const char *where, FsType fs) {
@@ -122,20 +122,23 @@ static int step_root(Target *t) {
         size_t i, j;
         if (!target_find_mount(t, "/", &i, &j))
                 return log_error_errno(EINVAL, "the plan mounts nothing at '/'");
-        int r = format_partition(t, i, j);
+        /* Formatted, mounted, the journal on it: only then is the step done. */
+        int r = format_partition(t, i, j, false);
         if (r < 0)
                 return r;
         const char *dev;
-        if ((r = target_device(t, i, j, &dev)) < 0 || (r = mount_at(dev, t->root, t->plan->disks[i].parts[j].part->format)) < 0)
+        if ((r = target_device(t, i, j, &dev)) < 0 || (r = mount_at(dev, t->root, t->plan->disks[i].parts[j].part->format)) < 0 ||
+            (r = journal_attach(t)) < 0)
                 return r;
-        return journal_attach(t);
+        _cleanup_free_ char *step = step_name("format", t->plan->disks[i].disk->head.name, t->plan->disks[i].parts[j].part->head.name);
+        return journal_add(t, step);
 }
 
 static int step_filesystems(Target *t) {
         const Plan *plan = t->plan;
         for (size_t i = 0; i < plan->n_disks; i++)
                 for (size_t j = 0; j < plan->disks[i].n_parts; j++) {
-                        int r = format_partition(t, i, j);
+                        int r = format_partition(t, i, j, true);
                         if (r < 0)
                                 return r;
                 }

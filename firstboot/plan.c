@@ -186,12 +186,23 @@ bool plan_disk_matches(const PlanDisk *pd) {
         return true;
 }
 
+/* Exactly the planned table, and not one signature in its partitions: an
+ * install cut right after partitioning; there is nothing on it to lose. */
+static bool blank_planned_table(const PlanDisk *pd) {
+        if (!plan_disk_matches(pd))
+                return false;
+        for (size_t i = 0; i < pd->dev->n_parts; i++)
+                if (pd->dev->parts[i].fstype)
+                        return false;
+        return true;
+}
+
 static void check_wipe(Plan *plan, PlanDisk *pd, const PlanOptions *o, char ***errors) {
         if (pd->disk->use != DISK_FORMAT || !pd->dev || !disk_has_data(pd->dev))
                 return;
         _cleanup_free_ char *what = disk_contents(pd->dev);
         (void) plan;
-        if (strv_contains(o->resumable, pd->disk->head.name) && plan_disk_matches(pd))
+        if ((strv_contains(o->resumable, pd->disk->head.name) && plan_disk_matches(pd)) || blank_planned_table(pd))
                 pd->resume = true;
         else if (o->unattended && !disk_pinned(pd->disk))
                 add_error(errors,
