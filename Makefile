@@ -42,6 +42,7 @@ TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev libisoburn-dev libparted-dev liblvm2-dev libxen-dev
 DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev python3 xorriso fdisk grub-pc-bin grub-efi-amd64-bin mtools dosfstools e2fsprogs lvm2
 DEPS_RUN   := debootstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
+DEPS_E2E   := qemu-system-x86 ovmf seabios xorriso fdisk lvm2 e2fsprogs python3 util-linux
 
 all: build/hyperion-build build/hyperion-firstboot
 
@@ -90,7 +91,7 @@ ensure-test-deps:
 	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_TEST)
 
 print-deps:
-	@echo $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_RUN)
+	@echo $(sort $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_RUN) $(DEPS_E2E))
 
 check-run: all $(addprefix build/tests/,$(TESTS)) $(addprefix build-san/tests/,$(TESTS)) build-san/hyperion-build build-san/hyperion-firstboot
 	@tests/run-tests build $(TESTS)
@@ -156,7 +157,7 @@ install-live:
 
 deps:
 	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_RUN)
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(sort $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_RUN) $(DEPS_E2E))
 
 clean:
 	rm -rf build build-san build-fuzz
@@ -183,6 +184,6 @@ repro: all
 # boot the host into Xen twice, check it (root; ~35 min under TCG).
 # See tests/e2e/README.
 e2e: all
-	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN) qemu-system-x86 ovmf seabios xorriso fdisk lvm2 e2fsprogs python3
+	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_E2E)
 	python3 tests/e2e/e2e.py
 .PHONY: e2e

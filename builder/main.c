@@ -28,6 +28,7 @@
 static const char *arg_profile = HYPERION_DATADIR "/profiles/hyperion";
 static const char *arg_output = "hyperion.iso";
 static const char *arg_cache = "/var/cache/hyperion";
+static bool arg_cache_set;
 static const char *arg_work;
 static const char *arg_source;
 static const char *arg_overlays;
@@ -101,7 +102,7 @@ static int parse_argv(int argc, char **argv) {
                 switch (c) {
                 case 'p': arg_profile = optarg; break;
                 case 'o': arg_output = optarg; break;
-                case ARG_CACHE: arg_cache = optarg; break;
+                case ARG_CACHE: arg_cache = optarg; arg_cache_set = true; break;
                 case ARG_WORK: arg_work = optarg; break;
                 case ARG_KEEP_WORK: arg_keep_work = true; break;
                 case ARG_SOURCE: arg_source = optarg; break;
@@ -179,11 +180,14 @@ int main(int argc, char **argv) {
                 log_info("rebuilding %s in %s (SOURCE_DATE_EPOCH=%lld)", arg_verify, verify_dir, (long long) epoch);
         }
         _cleanup_free_ char *verify_out = verify_dir ? path_join(verify_dir, "rebuilt.iso") : NULL;
+        /* A rebuild from the cache that made the ISO proves little: an empty
+         * one unless --cache names one. */
+        _cleanup_free_ char *verify_cache = verify_dir && !arg_cache_set ? path_join(verify_dir, "cache") : NULL;
 
         Build b = {
                 .profile = p,
                 .output = xstrdup(verify_out ? verify_out : arg_output),
-                .cache = xstrdup(arg_cache),
+                .cache = xstrdup(verify_cache ? verify_cache : arg_cache),
                 .work = arg_work ? xstrdup(arg_work) : xasprintf("%s.work", arg_output),
                 .source = xstrdup(arg_source ? arg_source : HYPERION_DATADIR "/source"),
                 .keep_work = arg_keep_work,
@@ -197,7 +201,9 @@ int main(int argc, char **argv) {
                 b.overlays = realpath(rel, NULL);
         }
         r = 0;
-        if (!isempty(p->distribution.mirror))
+        if (verify_mirror)      /* the mirror the ISO was built from */
+                b.mirror = xstrdup(verify_mirror);
+        else if (!isempty(p->distribution.mirror))
                 b.mirror = xstrdup(p->distribution.mirror);
         else
                 r = mirror_from_apt_sources("/", &b.mirror);

@@ -5,6 +5,10 @@
 # folders, under a different host name (a new UTS namespace), time zone,
 # locale and umask; then the two ISOs are compared: "identical", or the list
 # of files that differ inside the ISO and its root image. Needs root.
+# The two builds run at the same time (they share nothing but the mirror).
+#
+# REPRO_KEEP_CACHE=DIR: keep the second build's cache in DIR (replacing
+# it), so that a later build (make e2e in .ci/run) starts warm.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=$top/build/hyperion-build
@@ -26,14 +30,23 @@ build() {
                 "$BASH" -c 'hostname "$1" && umask "$2" && shift 2 && exec "$@"' sh "$host" "$mask" \
                 "$bin" --profile "$top/profiles/hyperion" --output "$tmp/$name/hyperion.iso" \
                 --cache "$tmp/$name/cache" --work "$tmp/$name/work-$host" --source "$top" \
-                >"$tmp/$name/build.out" 2>&1 || { keep=1; tail -n 30 "$tmp/$name/build.out"; echo "build $name failed; kept $tmp"; exit 1; }
+                >"$tmp/$name/build.out" 2>&1 || { tail -n 30 "$tmp/$name/build.out"; echo "build $name failed"; return 1; }
         t1=$(date +%s)
         echo "build $name: $((t1 - t0)) s, $(cut -d' ' -f1 "$tmp/$name/hyperion.iso.sha256")"
-        rm -rf --one-file-system "$tmp/$name/cache"
 }
 
-build one repro-one Europe/Paris fr_FR.UTF-8 0022
-build two hyperion-repro-two America/New_York C.UTF-8 0077
+build one repro-one Europe/Paris fr_FR.UTF-8 0022 & one=$!
+build two hyperion-repro-two America/New_York C.UTF-8 0077 & two=$!
+ok=1
+wait $one || ok=0
+wait $two || ok=0
+[ $ok = 1 ] || { keep=1; echo "make repro: FAIL: a build failed; kept $tmp"; exit 1; }
+if [ -n "${REPRO_KEEP_CACHE:-}" ]; then
+        rm -rf --one-file-system "$REPRO_KEEP_CACHE"
+        mkdir -p "$(dirname "$REPRO_KEEP_CACHE")"
+        mv "$tmp/two/cache" "$REPRO_KEEP_CACHE"
+fi
+rm -rf --one-file-system "$tmp/one/cache" "$tmp/two/cache"
 
 echo
 if "$bin" --compare "$tmp/one/hyperion.iso" "$tmp/two/hyperion.iso"; then
