@@ -181,7 +181,8 @@ repro: all
 .PHONY: repro
 
 # The whole chain in qemu: build the ISO, install it onto four sparse disks,
-# boot the host into Xen twice, check it (root; ~35 min under TCG).
+# boot the host into Xen twice, check it, install again onto fresh disks
+# (root; ~21 min under TCG on two cores).
 # See tests/e2e/README.
 e2e: all
 	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_E2E)
