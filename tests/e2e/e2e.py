@@ -11,6 +11,9 @@ evidence, then a timing table. Exit status 0 only when no check failed.
 
 Environment: E2E_WORK (work folder, default /var/tmp/hyperion-e2e),
 E2E_CACHE (the builder's cache, default /var/cache/hyperion),
+E2E_PROFILE (the profile folder, default profiles/hyperion: a variant of it,
+such as the same machine on bookworm; the checks expect its disks, volumes,
+guests and dom0 memory),
 E2E_SECOND_INSTALL=0 (no second install onto fresh disks: saves ~4 min,
 the host-identity-second-install check is then a SKIP), E2E_BUDGET_MIN (the
 run's time budget in minutes, default 45), HYPERION_QEMU_ACCEL=kvm (default:
@@ -101,6 +104,7 @@ class Run:
     def __init__(self):
         self.work = os.environ.get("E2E_WORK", "/var/tmp/hyperion-e2e")
         self.cache = os.environ.get("E2E_CACHE", "/var/cache/hyperion")
+        self.profile = os.environ.get("E2E_PROFILE", os.path.join(ROOT, "profiles", "hyperion"))
         self.second_install = os.environ.get("E2E_SECOND_INSTALL", "1") != "0"
         budget = float(os.environ.get("E2E_BUDGET_MIN", "45"))
         self.t0 = time.time()
@@ -212,7 +216,7 @@ class Run:
     def build_iso(self):
         builder = os.path.join(ROOT, "build", "hyperion-build")
         log = self.iso + ".log"          # the builder's own log, beside the ISO
-        argv = [builder, "--profile", os.path.join(ROOT, "profiles", "hyperion"), "--output", self.iso,
+        argv = [builder, "--profile", self.profile, "--output", self.iso,
                 "--cache", self.cache, "--source", ROOT]
         self.say("building the ISO: " + " ".join(argv))
         for f in (self.iso, self.iso + ".sha256"):
