@@ -134,6 +134,9 @@ install: all
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R --no-preserve=ownership profiles overlays $(DESTDIR)$(DATADIR)/
+	@# What hyperion-build makes its Debian packages from (its default --source).
+	install -d $(DESTDIR)$(DATADIR)/source
+	cp -R --no-preserve=ownership Makefile lib firstboot debian man live $(DESTDIR)$(DATADIR)/source/
 
 # What the hyperion-firstboot Debian package holds (debian/rules calls it).
 install-firstboot: build/hyperion-firstboot
