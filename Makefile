@@ -177,7 +177,8 @@ iso: all
 .PHONY: iso
 
 # Two builds from empty caches under another host name, time zone, locale
-# and umask; the ISOs must be identical (about 30 minutes on two cores).
+# and umask, at the same time; the ISOs must be identical (about 14 minutes
+# on two cores).
 repro: all
 	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN)
 	tests/repro.sh
