@@ -212,6 +212,7 @@ static void packages_key(const Build *b, char *const *pkgs, char out[65]) {
         Sha256 s;
         sha256_init(&s);
         sha256_update_str(&s, "packages/3");
+        sha256_update_str(&s, b->code_sha256);
         sha256_update_str(&s, b->bootstrap_key);
         /* Times inside what apt makes (initrds) come from SOURCE_DATE_EPOCH. */
         char epoch[32];

@@ -39,6 +39,10 @@ typedef struct Build {
         char *mirror;   /* resolved: the profile's, or the build machine's */
         Release release; /* the mirror's state: its InRelease file */
         int64_t source_date_epoch;
+        /* SHA-256 of this hyperion-build program: in the keys of the stages
+         * whose trees its own code shapes, so that no cache entry made by
+         * another version of it is ever taken (empty in unit tests). */
+        char code_sha256[65];
 
         /* Filled by the stages. */
         char *root;          /* work/root: the live system's tree */

@@ -63,6 +63,7 @@ int stage_guest(Build *b) {
         Sha256 s;
         sha256_init(&s);
         sha256_update_str(&s, "guest/2");
+        sha256_update_str(&s, b->code_sha256);
         sha256_update_str(&s, b->bootstrap_key);
         for (size_t i = 0; guest_packages[i]; i++)
                 sha256_update_str(&s, guest_packages[i]);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mount-util.h"
 #include "run.h"
+#include "sha256.h"
 #include "strutil.h"
 
 const Stage build_stages[] = {
@@ -107,6 +108,8 @@ static int resolve_inputs(Build *b) {
                 from = "the mirror's Release file";
         }
         set_source_date_epoch(b->source_date_epoch);
+        if ((r = sha256_file("/proc/self/exe", b->code_sha256)) < 0)
+                return log_error_errno(r, "cannot read this program (/proc/self/exe) for the cache keys: %m");
         char when[64];
         time_t t = (time_t) b->source_date_epoch;
         strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
