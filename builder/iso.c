@@ -9,6 +9,7 @@
  * (xorriso's library), in its mkisofs emulation, with every date derived
  * from SOURCE_DATE_EPOCH so that the same tree gives the same bytes.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libisoburn/xorriso.h>
@@ -171,6 +172,38 @@ static void xorriso_destroyp(struct XorrisO **x) {
                 Xorriso_destroy(x, 1);
 }
 
+/* libisoburn's messages, from its watcher thread (the main thread waits in
+ * the interpreter meanwhile): "xorriso : UPDATE :  6.78% done" drives the
+ * progress line; problems are warnings or errors; the rest goes to the
+ * build log only, and to the screen with --verbose. */
+static int xorriso_on_result(void *handle, char *text) {
+        (void) handle;
+        _cleanup_free_ char *t = xstrdup(text); /* text may be read-only */
+        log_debug("xorriso: %s", strstrip(t));
+        return 1;
+}
+
+static int xorriso_on_info(void *handle, char *msg) {
+        Progress *p = handle;
+        _cleanup_free_ char *copy = xstrdup(msg); /* msg may be read-only */
+        const char *text = strstrip(copy);
+        const char *done = strstr(text, "% done");
+        if (done && strstr(text, ": UPDATE :")) {
+                const char *q = done;
+                while (q > text && (isdigit((unsigned char) q[-1]) || q[-1] == '.'))
+                        q--;
+                progress_update(p, (int) strtod(q, NULL), NULL);
+                return 1;
+        }
+        if (strstr(text, ": FAILURE :") || strstr(text, ": FATAL :") || strstr(text, ": ABORT :"))
+                log_error("xorriso: %s", text);
+        else if (strstr(text, ": SORRY :") || strstr(text, ": WARNING :") || strstr(text, ": MISHAP :"))
+                log_warning("xorriso: %s", text);
+        else
+                log_debug("xorriso: %s", text);
+        return 1;
+}
+
 /* Run xorriso commands (argv[0] is a program name, ignored) and write the image. */
 static int xorriso_run(char **argv) {
         if (!Xorriso__is_compatible(Xorriso_header_version_majoR, Xorriso_header_version_minoR, Xorriso_header_version_micrO, 0))
@@ -180,6 +213,10 @@ static int xorriso_run(char **argv) {
         _cleanup_(xorriso_destroyp) struct XorrisO *x = NULL;
         if (Xorriso_new(&x, "hyperion-build", 0) <= 0 || Xorriso_startup_libraries(x, 0) <= 0)
                 return log_error_errno(EIO, "cannot start libisoburn");
+        Progress p;
+        progress_begin(&p, "iso");
+        if (Xorriso_start_msg_watcher(x, xorriso_on_result, NULL, xorriso_on_info, &p, 0) <= 0)
+                return progress_end(&p), log_error_errno(EIO, "cannot read libisoburn's messages");
         int argc = (int) strv_length(argv), idx = 1;
         int r = Xorriso_interpreter(x, argc, argv, &idx, 0);
         r = Xorriso_eval_problem_status(x, r, 0);
@@ -187,6 +224,8 @@ static int xorriso_run(char **argv) {
                 r = Xorriso_option_end(x, 2) <= 0 ? -1 : 0;
         Xorriso_process_msg_queues(x, 0);
         int exit_value = Xorriso_make_return_value(x, 0);
+        Xorriso_stop_msg_watcher(x, 0);
+        progress_end(&p);
         if (r < 0 || exit_value != 0)
                 return log_error_errno(EIO, "libisoburn could not write the ISO (its messages are above)");
         return 0;
