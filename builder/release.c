@@ -25,12 +25,9 @@ int64_t release_parse_date(const char *text) {
 int release_fetch(const char *mirror, const char *suite, const char *dir, Release *ret) {
         *ret = (Release) {};
         static const char *const names[] = { "InRelease", "Release" };
-        _cleanup_free_ char *base = xstrdup(mirror);
-        size_t n = strlen(base);
-        while (n > 0 && base[n - 1] == '/')
-                base[--n] = 0;
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-                _cleanup_free_ char *url = xasprintf("%s/dists/%s/%s", base, suite, names[i]);
+                _cleanup_free_ char *rel = xasprintf("dists/%s/%s", suite, names[i]);
+                _cleanup_free_ char *url = path_join(mirror, rel); /* "…/debian/" or "…/debian" */
                 _cleanup_free_ char *path = xasprintf("%s/%s", dir, names[i]);
                 _cleanup_free_ char *err = NULL;
                 RunOptions o = { .quiet = true, .capture_err = &err };

@@ -19,23 +19,12 @@
 #include "run.h"
 #include "size.h"
 #include "strutil.h"
+#include "system.h"
 #include "tarball.h"
 #include "xlcfg.h"
 
-static const char *const archive_places[] = {
-        "/run/live/medium/" GUEST_ARCHIVE_NAME,
-        "/lib/live/mount/medium/" GUEST_ARCHIVE_NAME,
-        NULL,
-};
-
 char *guests_find_archive(void) {
-        const char *env = getenv("HYPERION_GUEST_ARCHIVE");
-        if (!isempty(env))
-                return access(env, R_OK) == 0 ? xstrdup(env) : NULL;
-        for (size_t i = 0; archive_places[i]; i++)
-                if (access(archive_places[i], R_OK) == 0)
-                        return xstrdup(archive_places[i]);
-        return NULL;
+        return live_medium_file("HYPERION_GUEST_ARCHIVE", GUEST_ARCHIVE_NAME);
 }
 
 /* ---- install time -------------------------------------------------------- */
@@ -80,12 +69,12 @@ static int copy_kernel(Target *t, const char *groot) {
         int r = RUN(NULL, "mkdir", "-p", dir);
         if (r < 0)
                 return r;
-        static const char *const names[][2] = { { "vmlinuz", "vmlinuz" }, { "initrd.img", "initrd.img" } };
+        static const char *const names[] = { "vmlinuz", "initrd.img" };
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 /* Debian's /vmlinuz and /initrd.img links name the current ones. */
-                _cleanup_free_ char *src = path_join(groot, names[i][0]), *dst = path_join(dir, names[i][1]);
+                _cleanup_free_ char *src = path_join(groot, names[i]), *dst = path_join(dir, names[i]);
                 if ((r = RUN(NULL, "cp", "--dereference", src, dst)) < 0)
-                        return log_error_errno(r, "the guest archive has no /%s (is linux-image-amd64 in it?)", names[i][0]);
+                        return log_error_errno(r, "the guest archive has no /%s (is linux-image-amd64 in it?)", names[i]);
         }
         return 0;
 }
@@ -130,9 +119,9 @@ int guests_prepare(Target *t) {
         _cleanup_free_ char *archive = guests_find_archive();
         if (!archive)
                 return log_error_errno(ENOENT, "the ISO holds no guest archive (%s): cannot prepare the guests", GUEST_ARCHIVE_NAME);
-        bool kernel_done = false;
-        _cleanup_free_ char *kdir = xasprintf("%s%s/vmlinuz", t->root, GUEST_KERNEL_DIR);
-        kernel_done = access(kdir, F_OK) == 0;
+        /* A resumed install may have copied the guests' kernel already. */
+        _cleanup_free_ char *kernel = xasprintf("%s%s/vmlinuz", t->root, GUEST_KERNEL_DIR);
+        bool kernel_done = access(kernel, F_OK) == 0;
         for (size_t i = 0; i < p->n_domains; i++) {
                 const Domain *d = p->domains[i];
                 _cleanup_free_ char *step = xasprintf("guest %s", d->head.name);
@@ -218,6 +207,13 @@ static bool domain_exists(libxl_ctx *ctx, const char *name, uint32_t *domid) {
         return libxl_name_to_domid(ctx, name, domid) == 0;
 }
 
+/* The guest NAME's id and state; false when Xen has no such domain.
+ * *info is initialised either way: the caller disposes of it. */
+static bool guest_info(libxl_ctx *ctx, const char *name, uint32_t *domid, libxl_dominfo *info) {
+        libxl_dominfo_init(info);
+        return domain_exists(ctx, name, domid) && libxl_domain_info(ctx, info, *domid) == 0;
+}
+
 static const char *state_of(const libxl_dominfo *i) {
         if (i->dying)
                 return "dying";
@@ -257,13 +253,8 @@ static int xl_open(Xl *x) {
         return 0;
 }
 
-int guests_report(const Profile *p) {
-        _cleanup_(xl_close) Xl xl;
-        int r = xl_open(&xl);
-        if (r < 0)
-                return r;
-        libxl_ctx *ctx = xl.ctx;
-        /* Lines for the console, and for whoever reads it. */
+/* Lines for the console, and for whoever reads it. */
+static void report(libxl_ctx *ctx, const Profile *p) {
         libxl_dominfo info;
         libxl_dominfo_init(&info);
         char sz[SIZE_BUF];
@@ -273,8 +264,7 @@ int guests_report(const Profile *p) {
         for (size_t i = 0; i < p->n_domains; i++) {
                 const char *name = p->domains[i]->head.name;
                 uint32_t domid;
-                libxl_dominfo_init(&info);
-                if (domain_exists(ctx, name, &domid) && libxl_domain_info(ctx, &info, domid) == 0)
+                if (guest_info(ctx, name, &domid, &info))
                         printf("hyperion-guests: guest %s id %u memory %s state %s\n", name, domid,
                                format_size(sz, info.current_memkb * KiB), state_of(&info));
                 else
@@ -283,6 +273,14 @@ int guests_report(const Profile *p) {
         }
         printf("hyperion-guests: report done\n");
         fflush(stdout);
+}
+
+int guests_report(const Profile *p) {
+        _cleanup_(xl_close) Xl xl;
+        int r = xl_open(&xl);
+        if (r < 0)
+                return r;
+        report(xl.ctx, p);
         return 0;
 }
 
@@ -318,9 +316,7 @@ static void wait_running(libxl_ctx *ctx, const Profile *p) {
                 for (size_t i = 0; i < p->n_domains; i++) {
                         uint32_t domid;
                         libxl_dominfo info;
-                        libxl_dominfo_init(&info);
-                        if (!domain_exists(ctx, p->domains[i]->head.name, &domid) || libxl_domain_info(ctx, &info, domid) != 0 ||
-                            !streq(state_of(&info), "running"))
+                        if (!guest_info(ctx, p->domains[i]->head.name, &domid, &info) || !streq(state_of(&info), "running"))
                                 all = false;
                         libxl_dominfo_dispose(&info);
                 }
@@ -331,7 +327,7 @@ static void wait_running(libxl_ctx *ctx, const Profile *p) {
 }
 
 int guests_create(const Profile *p) {
-        Xl xl;
+        _cleanup_(xl_close) Xl xl;
         int r = xl_open(&xl);
         if (r < 0)
                 return r;
@@ -340,7 +336,7 @@ int guests_create(const Profile *p) {
         for (size_t i = 0; i < p->n_domains; i++) {
                 const Domain *d = p->domains[i];
                 /* A loaded machine can time out a hotplug script while the
-                 * guests before boot: try again, a little later. One guest's
+                 * guests before this one boot: try again, a little later. One guest's
                  * failure does not stop the others. */
                 int r2 = -EIO;
                 for (int attempt = 1; attempt <= 3; attempt++) {
@@ -364,12 +360,11 @@ int guests_create(const Profile *p) {
                         log_warning_errno(errno, "cannot link '%s' for xendomains: %m", link);
         }
         wait_running(ctx, p);
-        xl_close(&xl);
         if (failed == 0) {
                 (void) RUN(NULL, "mkdir", "-p", "/var/lib/hyperion");
                 if (write_file_atomic(GUESTS_STAMP, "created\n", 8, 0644) < 0)
                         log_warning("cannot write %s", GUESTS_STAMP);
         }
-        guests_report(p);
+        report(ctx, p);
         return failed ? log_error_errno(EIO, "%d guest%s could not be created", failed, failed == 1 ? "" : "s") : 0;
 }

@@ -6,9 +6,6 @@
 # locale and umask; then the two ISOs are compared: "identical", or the list
 # of files that differ inside the ISO and its root image. Needs root.
 # The two builds run at the same time (they share nothing but the mirror).
-#
-# REPRO_KEEP_CACHE=DIR: keep the second build's cache in DIR (replacing
-# it), so that a later build (make e2e in .ci/run) starts warm.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=$top/build/hyperion-build
@@ -41,11 +38,7 @@ ok=1
 wait $one || ok=0
 wait $two || ok=0
 [ $ok = 1 ] || { keep=1; echo "make repro: FAIL: a build failed; kept $tmp"; exit 1; }
-if [ -n "${REPRO_KEEP_CACHE:-}" ]; then
-        rm -rf --one-file-system "$REPRO_KEEP_CACHE"
-        mkdir -p "$(dirname "$REPRO_KEEP_CACHE")"
-        mv "$tmp/two/cache" "$REPRO_KEEP_CACHE"
-fi
+# The caches (GBs) go now: a failed comparison keeps only the ISOs.
 rm -rf --one-file-system "$tmp/one/cache" "$tmp/two/cache"
 
 echo

@@ -20,11 +20,7 @@
 #include "xlcfg.h"
 
 static Profile *hyperion(void) {
-        _cleanup_free_ char *dir = src_path("profiles/hyperion");
-        Profile *p = NULL;
-        _cleanup_strv_free_ char **errors = NULL;
-        assert_int_equal(profile_load(dir, &p, &errors), 0);
-        return p;
+        return load_src_profile("profiles/hyperion");
 }
 
 static void test_cfg_golden(void **state) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "profile.h"
 #include "strutil.h"
 
 /* The source tree (tests run in a temporary folder of their own). */
@@ -19,4 +20,13 @@ static inline const char *srcdir(void) {
 
 static inline char *src_path(const char *rel) {
         return path_join(srcdir(), rel);
+}
+
+/* A profile of the source tree (REL: "profiles/hyperion"), which must load. */
+static inline Profile *load_src_profile(const char *rel) {
+        _cleanup_free_ char *dir = src_path(rel);
+        Profile *p = NULL;
+        _cleanup_strv_free_ char **errors = NULL;
+        assert_int_equal(profile_load(dir, &p, &errors), 0);
+        return p;
 }

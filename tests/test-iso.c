@@ -53,10 +53,7 @@ static void test_iso(void **state) {
                 print_message("skipped: grub-pc-bin and grub-efi-amd64-bin are not installed\n");
                 skip();
         }
-        _cleanup_free_ char *dir = src_path("profiles/hyperion");
-        _cleanup_(profile_freep) Profile *p = NULL;
-        _cleanup_strv_free_ char **errors = NULL;
-        assert_int_equal(profile_load(dir, &p, &errors), 0);
+        _cleanup_(profile_freep) Profile *p = load_src_profile("profiles/hyperion");
 
         _cleanup_free_ char *one = build_iso(p, "one.iso");
         _cleanup_free_ char *two = build_iso(p, "two.iso");

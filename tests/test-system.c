@@ -13,11 +13,7 @@
 #include "system.h"
 
 static Profile *hyperion(void) {
-        _cleanup_free_ char *dir = src_path("profiles/hyperion");
-        Profile *p = NULL;
-        _cleanup_strv_free_ char **errors = NULL;
-        assert_int_equal(profile_load(dir, &p, &errors), 0);
-        return p;
+        return load_src_profile("profiles/hyperion");
 }
 
 static void test_grub_xen(void **state) {
