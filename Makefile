@@ -11,6 +11,7 @@ SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 DATADIR   ?= $(PREFIX)/share/hyperion
 SYSTEMDDIR ?= /lib/systemd/system
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 DESTDIR   ?=
 
 CC        ?= cc
@@ -40,9 +41,9 @@ TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 
 # Debian packages: to build, to run the tests, to build images.
 DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev libisoburn-dev libparted-dev liblvm2-dev libxen-dev
-DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev python3 xorriso fdisk grub-pc-bin grub-efi-amd64-bin mtools dosfstools e2fsprogs lvm2
+DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev python3 openssh-client xorriso fdisk grub-pc-bin grub-efi-amd64-bin mtools dosfstools e2fsprogs lvm2
 DEPS_RUN   := debootstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
-DEPS_E2E   := qemu-system-x86 ovmf seabios xorriso fdisk lvm2 e2fsprogs python3 util-linux
+DEPS_E2E   := qemu-system-x86 ovmf seabios xorriso fdisk lvm2 e2fsprogs python3 util-linux openssh-client
 
 all: build/hyperion-build build/hyperion-firstboot
 
@@ -140,8 +141,13 @@ install: all
 
 # What the hyperion-firstboot Debian package holds (debian/rules calls it).
 install-firstboot: build/hyperion-firstboot
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)/etc/logrotate.d
 	install -m 0644 live/hyperion-guests.service live/hyperion-report.service $(DESTDIR)$(SYSTEMDDIR)/
+	install -m 0644 live/hyperion.tmpfiles $(DESTDIR)$(TMPFILESDIR)/hyperion.conf
+	install -m 0644 live/hyperion-xen-console.logrotate $(DESTDIR)/etc/logrotate.d/hyperion-xen-console
+	install -d $(DESTDIR)$(SYSTEMDDIR)/xendomains.service.d
+	install -m 0644 live/xendomains-hyperion.conf $(DESTDIR)$(SYSTEMDDIR)/xendomains.service.d/hyperion.conf
 	install -m 0755 build/hyperion-firstboot $(DESTDIR)$(SBINDIR)/
 	install -m 0644 man/hyperion-profile.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/hyperion-firstboot.8 $(DESTDIR)$(MANDIR)/man8/

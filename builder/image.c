@@ -59,34 +59,32 @@ int stage_overlays(Build *b) {
 
 /* ---- customise ----------------------------------------------------------- */
 
-static int set_locale(Build *b) {
-        const char *locale = b->profile->host.locale;
+int tree_set_locale(const char *root, const char *locale) {
         _cleanup_free_ char *def = xasprintf("LANG=%s\n", locale);
-        int r = write_file_under(b->root, "etc/default/locale", def, 0644);
+        int r = write_file_under(root, "etc/default/locale", def, 0644);
         if (r < 0 || streq(locale, "C.UTF-8") || streq(locale, "C") || streq(locale, "POSIX"))
                 return r;
-        _cleanup_free_ char *gen = path_join(b->root, "usr/sbin/locale-gen");
+        _cleanup_free_ char *gen = path_join(root, "usr/sbin/locale-gen");
         if (access(gen, X_OK) < 0)
                 return log_error_errno(ENOENT, "Locale=%s needs the package 'locales' in [Packages] Install=", locale);
         const char *dot = strchr(locale, '.');
         _cleanup_free_ char *line = xasprintf("%s %s\n", locale, dot ? dot + 1 : "ISO-8859-1");
-        r = write_file_under(b->root, "etc/locale.gen", line, 0644);
+        r = write_file_under(root, "etc/locale.gen", line, 0644);
         if (r < 0)
                 return r;
-        return chroot_run(b->root, "locale-gen", (char *[]) { "locale-gen", NULL });
+        return chroot_run(root, "locale-gen", (char *[]) { "locale-gen", NULL });
 }
 
-static int set_timezone(Build *b) {
-        const char *tz = b->profile->host.timezone;
-        _cleanup_free_ char *rel = xasprintf("usr/share/zoneinfo/%s", tz), *zone = path_join(b->root, rel);
+int tree_set_timezone(const char *root, const char *tz) {
+        _cleanup_free_ char *rel = xasprintf("usr/share/zoneinfo/%s", tz), *zone = path_join(root, rel);
         if (access(zone, F_OK) < 0)
                 return log_error_errno(ENOENT, "time zone '%s' does not exist in the image (is 'tzdata' installed?)", tz);
-        _cleanup_free_ char *lt = path_join(b->root, "etc/localtime"), *target = xasprintf("/%s", rel);
+        _cleanup_free_ char *lt = path_join(root, "etc/localtime"), *target = xasprintf("/%s", rel);
         (void) unlink(lt);
         if (symlink(target, lt) < 0)
                 return log_error_errno(errno, "cannot link '%s': %m", lt);
         _cleanup_free_ char *text = xasprintf("%s\n", tz);
-        return write_file_under(b->root, "etc/timezone", text, 0644);
+        return write_file_under(root, "etc/timezone", text, 0644);
 }
 
 int stage_customise(Build *b) {
@@ -103,7 +101,7 @@ int stage_customise(Build *b) {
             (r = write_file_under(b->root, "etc/default/keyboard", keyboard, 0644)) < 0 ||
             (r = write_file_under(b->root, "etc/fstab", "# The live system mounts nothing from /etc/fstab.\n", 0644)) < 0)
                 return r;
-        if ((r = set_locale(b)) < 0 || (r = set_timezone(b)) < 0)
+        if ((r = tree_set_locale(b->root, h->locale)) < 0 || (r = tree_set_timezone(b->root, h->timezone)) < 0)
                 return r;
         return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "build.h"
 #include "log.h"
+#include "medium.h"
 #include "run.h"
 #include "size.h"
 #include "strutil.h"
@@ -70,7 +71,7 @@ int stage_squash(Build *b) {
                 return log_error_errno(r, "cannot move the kernel %s and the live initrd onto the ISO", b->kernel_version);
 
         free(b->squashfs);
-        b->squashfs = path_join(live, "filesystem.squashfs");
+        b->squashfs = xasprintf("%s/iso/%s", b->work, MEDIUM_ROOT_IMAGE);
         _cleanup_free_ char *epoch = xasprintf("%lld", (long long) b->source_date_epoch);
         _cleanup_free_ char *procs = xasprintf("%ld", MAX(1L, sysconf(_SC_NPROCESSORS_ONLN)));
         Compression c = b->profile->image.compression;

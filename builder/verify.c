@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "medium.h"
 #include "run.h"
 #include "sha256.h"
 #include "strutil.h"
@@ -102,7 +103,7 @@ int iso_compare(const char *a, const char *b, const char *tmpdir) {
         unsigned n = diff_listings(la, lb, "ISO");
 
         /* Inside the root filesystem images, file by file. */
-        _cleanup_free_ char *sa = path_join(da, "live/filesystem.squashfs"), *sb = path_join(db, "live/filesystem.squashfs");
+        _cleanup_free_ char *sa = path_join(da, MEDIUM_ROOT_IMAGE), *sb = path_join(db, MEDIUM_ROOT_IMAGE);
         char xa[65], xb[65];
         if (sha256_file(sa, xa) == 0 && sha256_file(sb, xb) == 0 && !streq(xa, xb)) {
                 _cleanup_free_ char *ra = path_join(tmpdir, "root-a"), *rb = path_join(tmpdir, "root-b");

@@ -11,23 +11,42 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xentoollog.h>
 
 #include "apply.h"
 #include "log.h"
+#include "medium.h"
 #include "mount-util.h"
 #include "run.h"
 #include "size.h"
 #include "strutil.h"
 #include "system.h"
 #include "tarball.h"
+#include "xl.h"
 #include "xlcfg.h"
 
 char *guests_find_archive(void) {
-        return live_medium_file("HYPERION_GUEST_ARCHIVE", GUEST_ARCHIVE_NAME);
+        return live_medium_file("HYPERION_GUEST_ARCHIVE", MEDIUM_GUEST_ARCHIVE);
 }
 
 /* ---- install time -------------------------------------------------------- */
+
+int guest_host_keys(const char *root, const char *name) {
+        static const char *const types[] = { "rsa", "ecdsa", "ed25519" };
+        _cleanup_free_ char *dir = path_join(root, "etc/ssh");
+        if (access(dir, F_OK) < 0)
+                return 0; /* no sshd in this guest */
+        _cleanup_free_ char *comment = xasprintf("root@%s", name);
+        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+                _cleanup_free_ char *key = xasprintf("%s/ssh_host_%s_key", dir, types[i]);
+                _cleanup_free_ char *pub = xasprintf("%s.pub", key);
+                (void) unlink(key);
+                (void) unlink(pub);
+                int r = RUN(&(RunOptions) { .quiet = true }, "ssh-keygen", "-q", "-N", "", "-t", types[i], "-C", comment, "-f", key);
+                if (r < 0)
+                        return log_error_errno(r, "guest %s: cannot make its SSH host keys", name);
+        }
+        return 0;
+}
 
 int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
         const char *name = d->head.name;
@@ -46,10 +65,12 @@ int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
         if ((r = write_file_under(root, "etc/hostname", hostname, 0644)) < 0 || (r = write_file_under(root, "etc/hosts", hosts, 0644)) < 0 ||
             (r = write_file_under(root, "etc/fstab", fstab, 0644)) < 0 || (r = write_file_under(root, "etc/network/interfaces", net, 0644)) < 0)
                 return r;
-        /* Its own machine-id, made now; SSH host keys it makes at its first boot. */
+        /* Its own machine-id and SSH host keys, made now: sshd answers as soon
+         * as the guest is up, and no two guests (or installs) share a key. */
         _cleanup_free_ char *mid = path_join(root, "etc/machine-id");
         (void) unlink(mid);
-        if ((r = RUN(&(RunOptions) { .quiet = true }, "systemd-machine-id-setup", "--root", root)) < 0)
+        if ((r = RUN(&(RunOptions) { .quiet = true }, "systemd-machine-id-setup", "--root", root)) < 0 ||
+            (r = guest_host_keys(root, name)) < 0)
                 return r;
         if (p->host.root_authorized_keys[0]) {
                 _cleanup_free_ char *ssh = path_join(root, "root/.ssh");
@@ -118,7 +139,7 @@ int guests_prepare(Target *t) {
                 return 0;
         _cleanup_free_ char *archive = guests_find_archive();
         if (!archive)
-                return log_error_errno(ENOENT, "the ISO holds no guest archive (%s): cannot prepare the guests", GUEST_ARCHIVE_NAME);
+                return log_error_errno(ENOENT, "the ISO holds no guest archive (%s): cannot prepare the guests", MEDIUM_GUEST_ARCHIVE);
         /* A resumed install may have copied the guests' kernel already. */
         _cleanup_free_ char *kernel = xasprintf("%s%s/vmlinuz", t->root, GUEST_KERNEL_DIR);
         bool kernel_done = access(kernel, F_OK) == 0;
@@ -134,7 +155,7 @@ int guests_prepare(Target *t) {
         return 0;
 }
 
-/* ---- first Xen boot: libxenlight ------------------------------------------ */
+/* ---- every Xen boot: libxenlight ----------------------------------------- */
 
 static int parse_mac(const char *s, libxl_mac mac) {
         unsigned v[6];
@@ -143,17 +164,6 @@ static int parse_mac(const char *s, libxl_mac mac) {
         for (int i = 0; i < 6; i++)
                 mac[i] = (uint8_t) v[i];
         return 0;
-}
-
-/* libxl's error codes are negative small numbers: say which. */
-static const char *libxl_error_name(int rc) {
-        switch (rc) {
-        case ERROR_NOMEM: return "not enough memory";
-        case ERROR_INVAL: return "invalid configuration";
-        case ERROR_FAIL: return "failed";
-        case ERROR_NOTFOUND: return "not found";
-        default: return "libxl error";
-        }
 }
 
 static int build_config(libxl_ctx *ctx, const Domain *d, libxl_domain_config *dc) {
@@ -203,168 +213,99 @@ static int build_config(libxl_ctx *ctx, const Domain *d, libxl_domain_config *dc
         return 0;
 }
 
-static bool domain_exists(libxl_ctx *ctx, const char *name, uint32_t *domid) {
-        return libxl_name_to_domid(ctx, name, domid) == 0;
-}
-
-/* The guest NAME's id and state; false when Xen has no such domain.
- * *info is initialised either way: the caller disposes of it. */
-static bool guest_info(libxl_ctx *ctx, const char *name, uint32_t *domid, libxl_dominfo *info) {
-        libxl_dominfo_init(info);
-        return domain_exists(ctx, name, domid) && libxl_domain_info(ctx, info, *domid) == 0;
-}
-
-static const char *state_of(const libxl_dominfo *i) {
-        if (i->dying)
-                return "dying";
-        if (i->shutdown)
-                return "shutdown";
-        if (i->paused)
-                return "paused";
-        /* Running on a CPU (xl's 'r'), blocked waiting for work ('b') or
-         * runnable waiting for a CPU ('-'): all a running guest. */
-        return "running";
-}
-
-/* libxenlight, its messages on standard error. */
-typedef struct Xl {
-        libxl_ctx *ctx;
-        xentoollog_logger_stdiostream *logger;
-} Xl;
-
-static void xl_close(Xl *x) {
-        if (x->ctx)
-                libxl_ctx_free(x->ctx);
-        if (x->logger)
-                xtl_logger_destroy((xentoollog_logger *) x->logger);
-        *x = (Xl) {};
-}
-
-static int xl_open(Xl *x) {
-        *x = (Xl) {};
-        x->logger = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
-        if (!x->logger)
-                return log_error_errno(ENOMEM, "cannot create libxl's logger");
-        if (libxl_ctx_alloc(&x->ctx, LIBXL_VERSION, 0, (xentoollog_logger *) x->logger) != 0) {
-                x->ctx = NULL;
-                xl_close(x);
-                return log_error_errno(EIO, "cannot open libxenlight (is this dom0 of a running Xen?)");
-        }
-        return 0;
-}
-
-/* Lines for the console, and for whoever reads it. */
-static void report(libxl_ctx *ctx, const Profile *p) {
-        libxl_dominfo info;
-        libxl_dominfo_init(&info);
-        char sz[SIZE_BUF];
-        if (libxl_domain_info(ctx, &info, 0) == 0)
-                printf("hyperion-guests: dom0 memory %s\n", format_size(sz, info.current_memkb * KiB));
-        libxl_dominfo_dispose(&info);
-        for (size_t i = 0; i < p->n_domains; i++) {
-                const char *name = p->domains[i]->head.name;
-                uint32_t domid;
-                if (guest_info(ctx, name, &domid, &info))
-                        printf("hyperion-guests: guest %s id %u memory %s state %s\n", name, domid,
-                               format_size(sz, info.current_memkb * KiB), state_of(&info));
-                else
-                        printf("hyperion-guests: guest %s not running\n", name);
-                libxl_dominfo_dispose(&info);
-        }
-        printf("hyperion-guests: report done\n");
-        fflush(stdout);
-}
-
-int guests_report(const Profile *p) {
-        _cleanup_(xl_close) Xl xl;
-        int r = xl_open(&xl);
-        if (r < 0)
-                return r;
-        report(xl.ctx, p);
-        return 0;
-}
-
-static int create_one(libxl_ctx *ctx, const Domain *d) {
-        const char *name = d->head.name;
-        uint32_t domid;
-        if (domain_exists(ctx, name, &domid)) {
-                log_info("guest %s: exists already (id %u), left alone", name, domid);
-                return 0;
-        }
+/* One creation; *why gets libxl's own words when it fails. */
+static int create_one(Xl *xl, const Domain *d, uint32_t *domid, char **why) {
         libxl_domain_config dc;
         libxl_domain_config_init(&dc);
-        int r = build_config(ctx, d, &dc);
+        int r = build_config(xl->ctx, d, &dc);
         if (r >= 0) {
-                domid = INVALID_DOMID;
-                int rc = libxl_domain_create_new(ctx, &dc, &domid, NULL, NULL);
-                if (rc != 0)
-                        r = log_error_errno(EIO, "guest %s: libxl could not create it: %s (%d); libxl's messages are above", name,
-                                            libxl_error_name(rc), rc);
-                else if ((rc = libxl_domain_unpause(ctx, domid, NULL)) != 0)
-                        r = log_error_errno(EIO, "guest %s: libxl could not start it: %s (%d)", name, libxl_error_name(rc), rc);
-                else
-                        log_info("guest %s: created, id %u", name, domid);
+                *domid = INVALID_DOMID;
+                free(xl_take_errors(xl));
+                int rc = libxl_domain_create_new(xl->ctx, &dc, domid, NULL, NULL);
+                const char *what = "create";
+                if (rc == 0 && (rc = libxl_domain_unpause(xl->ctx, *domid, NULL)) != 0)
+                        what = "start";
+                if (rc != 0) {
+                        _cleanup_free_ char *msgs = xl_take_errors(xl);
+                        *why = xasprintf("libxl could not %s it: %s (%d)%s%s", what, xl_error_name(rc), rc, msgs ? ": " : "",
+                                         strempty(msgs));
+                        r = -EIO;
+                }
         }
         libxl_domain_config_dispose(&dc);
         return r;
 }
 
-/* Wait until every created guest runs (or a minute passes). */
-static void wait_running(libxl_ctx *ctx, const Profile *p) {
-        for (int tries = 0; tries < 60; tries++) {
-                bool all = true;
-                for (size_t i = 0; i < p->n_domains; i++) {
-                        uint32_t domid;
-                        libxl_dominfo info;
-                        if (!guest_info(ctx, p->domains[i]->head.name, &domid, &info) || !streq(state_of(&info), "running"))
-                                all = false;
-                        libxl_dominfo_dispose(&info);
-                }
-                if (all)
-                        return;
-                sleep(1);
-        }
+#define CREATE_ATTEMPTS 3
+#define CREATE_PAUSE_S 30
+
+static void link_autostart(const Domain *d) {
+        _cleanup_free_ char *link = xasprintf("/etc/xen/auto/%s.cfg", d->head.name);
+        _cleanup_free_ char *target = xasprintf("/etc/xen/%s.cfg", d->head.name);
+        (void) RUN(NULL, "mkdir", "-p", "/etc/xen/auto");
+        if (symlink(target, link) < 0 && errno != EEXIST)
+                log_warning_errno(errno, "cannot link '%s' for xendomains: %m", link);
 }
 
 int guests_create(const Profile *p) {
-        _cleanup_(xl_close) Xl xl;
+        Xl xl;
         int r = xl_open(&xl);
         if (r < 0)
                 return r;
-        libxl_ctx *ctx = xl.ctx;
+        _cleanup_strv_free_ char **record = xcalloc(1, sizeof(char *));
         int failed = 0;
         for (size_t i = 0; i < p->n_domains; i++) {
                 const Domain *d = p->domains[i];
-                /* A loaded machine can time out a hotplug script while the
-                 * guests before this one boot: try again, a little later. One guest's
-                 * failure does not stop the others. */
-                int r2 = -EIO;
-                for (int attempt = 1; attempt <= 3; attempt++) {
-                        if ((r2 = create_one(ctx, d)) >= 0)
+                const char *name = d->head.name;
+                uint32_t domid;
+                if (!d->autostart) {
+                        log_info("guest %s: not started at boot (AutoStart=no)", name);
+                        continue;
+                }
+                if (xl_guest_state(&xl, name, &domid, NULL, NULL)) {
+                        log_info("guest %s: exists already (id %u), left alone", name, domid);
+                        link_autostart(d);
+                        continue;
+                }
+                /* A hotplug script can time out on a loaded machine while the
+                 * guests before this one boot: try again a little later, and
+                 * say why each attempt failed. One guest's failure does not
+                 * stop the others. */
+                _cleanup_strv_free_ char **whys = xcalloc(1, sizeof(char *));
+                int attempt;
+                for (attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
+                        _cleanup_free_ char *why = NULL;
+                        if ((r = create_one(&xl, d, &domid, &why)) >= 0)
                                 break;
-                        if (attempt < 3) {
-                                log_warning("guest %s: attempt %d failed; trying again in 30 s", d->head.name, attempt);
-                                sleep(30);
+                        strv_consume(&whys, xasprintf("attempt %d: %s", attempt, why ? why : "see the messages above"));
+                        if (attempt < CREATE_ATTEMPTS) {
+                                log_warning("guest %s: attempt %d failed (%s); trying again in %d s", name, attempt, strempty(why),
+                                            CREATE_PAUSE_S);
+                                sleep(CREATE_PAUSE_S);
                         }
                 }
-                if (r2 < 0) {
+                _cleanup_free_ char *history = strv_join(whys, "; ");
+                if (r < 0) {
                         failed++;
+                        log_error("guest %s: not created after %d attempts: %s", name, CREATE_ATTEMPTS, history);
+                        strv_consume(&record, xasprintf("%s failed after %d attempts: %s", name, CREATE_ATTEMPTS, history));
                         continue;
                 }
-                if (!d->autostart)
-                        continue;
-                _cleanup_free_ char *link = xasprintf("/etc/xen/auto/%s.cfg", d->head.name);
-                _cleanup_free_ char *target = xasprintf("/etc/xen/%s.cfg", d->head.name);
-                (void) RUN(NULL, "mkdir", "-p", "/etc/xen/auto");
-                if (symlink(target, link) < 0 && errno != EEXIST)
-                        log_warning_errno(errno, "cannot link '%s' for xendomains: %m", link);
+                if (attempt > 1) {
+                        log_info("guest %s: created, id %u, at attempt %d (%s)", name, domid, attempt, history);
+                        strv_consume(&record, xasprintf("%s created id %u at attempt %d: %s", name, domid, attempt, history));
+                } else {
+                        log_info("guest %s: created, id %u", name, domid);
+                        strv_consume(&record, xasprintf("%s created id %u", name, domid));
+                }
+                link_autostart(d);
         }
-        wait_running(ctx, p);
-        if (failed == 0) {
-                (void) RUN(NULL, "mkdir", "-p", "/var/lib/hyperion");
-                if (write_file_atomic(GUESTS_STAMP, "created\n", 8, 0644) < 0)
-                        log_warning("cannot write %s", GUESTS_STAMP);
-        }
-        report(ctx, p);
+        xl_close(&xl);
+        /* What this boot's creations went through, for the report. */
+        _cleanup_free_ char *body = strv_join(record, "\n");
+        _cleanup_free_ char *text = xasprintf("%s%s", body, record[0] ? "\n" : "");
+        (void) RUN(NULL, "mkdir", "-p", "/run/hyperion");
+        if (write_file_atomic(GUESTS_CREATED, text, strlen(text), 0644) < 0)
+                log_warning("cannot write %s", GUESTS_CREATED);
         return failed ? log_error_errno(EIO, "%d guest%s could not be created", failed, failed == 1 ? "" : "s") : 0;
 }

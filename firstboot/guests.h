@@ -8,28 +8,30 @@
  * root's keys, and /etc/xen/<name>.cfg is written on the new host. The
  * guests' kernel and initrd go to dom0's GUEST_KERNEL_DIR.
  *
- * On the first Xen boot (hyperion-guests.service): every guest that does
- * not exist yet is created through libxenlight from the profile (the same
- * values as its cfg), linked into /etc/xen/auto for xendomains, and a
- * report goes to the console. hyperion-report.service prints the same
- * report on every boot.
+ * On every Xen boot (hyperion-guests.service, after xendomains): every
+ * guest that starts at boot and does not run is created through
+ * libxenlight from the profile (the same values as its cfg) and linked
+ * into /etc/xen/auto for xendomains; on the first boot, that is all of
+ * them. hyperion-report.service then reports (report.h).
  */
 #pragma once
 
 #include "target.h"
 
-/* Where the builder puts the guests' root filesystem on the ISO. */
-#define GUEST_ARCHIVE_NAME "hyperion/guest-root.tar.zst"
-#define GUESTS_STAMP "/var/lib/hyperion/guests.done"
+/* What this boot's creations went through: a line a guest, for the report. */
+#define GUESTS_CREATED "/run/hyperion/guests.created"
 
 char *guests_find_archive(void);
 /* Install-time: every guest of the profile, each a journalled step. */
 int guests_prepare(Target *t);
 
+/* Its own SSH host keys (RSA, ECDSA, Ed25519) under root/etc/ssh. */
+int guest_host_keys(const char *root, const char *name);
 /* The guest's files, given its mounted root (tested on image files). */
 int guest_configure_root(const Profile *p, const Domain *d, const char *root);
 
-/* First boot: create what is missing, link, stamp, report. */
+/* Every Xen boot, after xendomains: create each guest that starts at
+ * boot and does not run (on the first boot, all of them), link it into
+ * /etc/xen/auto; retried, and each failure's reason logged and recorded in
+ * GUESTS_CREATED. */
 int guests_create(const Profile *p);
-/* The report alone: dom0's memory, each guest's id, memory and state. */
-int guests_report(const Profile *p);

@@ -11,6 +11,7 @@
 
 #include "apply.h"
 #include "guests.h"
+#include "report.h"
 #include "partition.h"
 #include "log.h"
 #include "macro.h"
@@ -31,6 +32,7 @@ static const char *arg_profile = DEFAULT_PROFILE;
 static char **arg_disks;
 static bool arg_yes, arg_wipe, arg_live;
 static const char *arg_root = "/run/hyperion/target";
+static unsigned arg_wait = REPORT_WAIT_DEFAULT;
 
 static void help(void) {
         printf("Usage: hyperion-firstboot [OPTIONS] COMMAND\n"
@@ -42,11 +44,12 @@ static void help(void) {
                "                       plan; writes nothing\n"
                "  install              the same plan, then ask for the host name and apply it\n"
                "  status               print what the install journal says was done\n"
-               "  guests               create the guests that do not exist yet through\n"
-               "                       libxenlight, link them into /etc/xen/auto, report\n"
-               "                       (hyperion-guests.service, on the first Xen boot)\n"
-               "  report               dom0's memory and each guest's id, memory and state\n"
-               "                       (hyperion-report.service, on every boot)\n"
+               "  guests               create each guest that starts at boot and does not\n"
+               "                       run, through libxenlight; link it into /etc/xen/auto\n"
+               "                       (hyperion-guests.service, on every Xen boot)\n"
+               "  report               wait for the kept filesystems and each guest's system,\n"
+               "                       then say what is up: dom0's memory, each guest's state,\n"
+               "                       swap, address, failed units (hyperion-report.service)\n"
                "\n"
                "Options:\n"
                "  -p, --profile DIR    the profile folder (default: %s)\n"
@@ -56,6 +59,8 @@ static void help(void) {
                "      --wipe           allow formatting a disk that holds partitions or data\n"
                "      --root DIR       where the new system is mounted while it is installed\n"
                "                       (default: /run/hyperion/target)\n"
+               "      --wait SECONDS   how long 'report' waits for what it reports on\n"
+               "                       (default: %u)\n"
                "      --live           run as the live system's installer unit: reboot when\n"
                "                       an unattended install is done\n"
                "  -v, --verbose        show debug messages and every command run\n"
@@ -65,11 +70,11 @@ static void help(void) {
                "\n"
                "The kernel option hyperion.install=unattended makes 'install' run without\n"
                "a question. See hyperion-firstboot(8).\n",
-               DEFAULT_PROFILE);
+               DEFAULT_PROFILE, REPORT_WAIT_DEFAULT);
 }
 
 static int parse_argv(int argc, char **argv) {
-        enum { ARG_WIPE = 0x100, ARG_VERSION, ARG_ROOT, ARG_LIVE };
+        enum { ARG_WIPE = 0x100, ARG_VERSION, ARG_ROOT, ARG_LIVE, ARG_WAIT };
         static const struct option options[] = {
                 { "profile", required_argument, NULL, 'p' },
                 { "disk", required_argument, NULL, 'd' },
@@ -77,6 +82,7 @@ static int parse_argv(int argc, char **argv) {
                 { "wipe", no_argument, NULL, ARG_WIPE },
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "live", no_argument, NULL, ARG_LIVE },
+                { "wait", required_argument, NULL, ARG_WAIT },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
@@ -92,6 +98,16 @@ static int parse_argv(int argc, char **argv) {
                 case ARG_WIPE: arg_wipe = true; break;
                 case ARG_ROOT: arg_root = optarg; break;
                 case ARG_LIVE: arg_live = true; break;
+                case ARG_WAIT: {
+                        char *end;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (end == optarg || *end || v == 0 || v > 86400) {
+                                log_error("--wait takes a number of seconds from 1 to 86400, not '%s'", optarg);
+                                return -EINVAL;
+                        }
+                        arg_wait = (unsigned) v;
+                        break;
+                }
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
                 case 'q': log_set_level(LOG_LEVEL_WARNING); break;
                 case 'h': help(); return 0;
@@ -307,7 +323,10 @@ int main(int argc, char **argv) {
                 if (load_profile(&p) < 0)
                         status = 1;
                 else
-                        status = (streq(cmd, "guests") ? guests_create(p) : guests_report(p)) < 0 ? 1 : 0;
+                        status = (streq(cmd, "guests") ? guests_create(p)
+                                                       : guests_report(p, &(ReportOptions) { .wait_seconds = arg_wait })) < 0
+                                         ? 1
+                                         : 0;
         } else {
                 log_error("unknown command '%s' (see --help)", cmd);
                 status = 2;

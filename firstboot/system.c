@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "medium.h"
 #include "mount-util.h"
 #include "run.h"
 #include "size.h"
@@ -32,7 +33,7 @@ char *live_medium_file(const char *env_var, const char *rel) {
 }
 
 char *system_find_root_image(void) {
-        return live_medium_file("HYPERION_ROOT_IMAGE", "live/filesystem.squashfs");
+        return live_medium_file("HYPERION_ROOT_IMAGE", MEDIUM_ROOT_IMAGE);
 }
 
 static char *const chroot_env[] = {
@@ -249,6 +250,17 @@ int system_configure(Target *t) {
 
 /* ---- boot ---------------------------------------------------------------- */
 
+/* CONSOLE_LOG_DIR in the target: root:adm 0750, as tmpfiles.d makes it. */
+static int make_console_log_dir(const char *root) {
+        _cleanup_free_ char *dir = path_join(root, CONSOLE_LOG_DIR);
+        int r = RUN(NULL, "mkdir", "-p", dir);
+        if (r < 0)
+                return r;
+        if (chmod(dir, 0750) < 0 || chown(dir, 0, 4 /* adm */) < 0)
+                return log_error_errno(errno, "cannot set the owner and mode of '%s': %m", dir);
+        return 0;
+}
+
 char *system_grub_xen_cfg(const Profile *p) {
         const Xen *x = &p->xen;
         char mem[SIZE_BUF];
@@ -357,12 +369,23 @@ int system_boot(Target *t) {
         _cleanup_free_ char *xl = system_xl_conf(p, old);
         if ((r = write_file_under(t->root, "etc/xen/xl.conf", xl, 0644)) < 0)
                 return r;
-        /* The guests' consoles also go to /var/log/xen/console/guest-NAME.log. */
+        /* The guests' consoles also go to /var/log/xen/console/guest-NAME.log,
+         * each line stamped: the report reads them. The folder is made now
+         * and kept by tmpfiles.d (hyperion.conf); logrotate rotates them. */
         _cleanup_free_ char *dxpath = path_join(t->root, "etc/default/xen"), *dxold = NULL;
         (void) read_full_file(dxpath, &dxold, NULL);
-        _cleanup_free_ char *dx = set_shell_variable(dxold, "XENCONSOLED_ARGS", "--log=guest --log-dir=/var/log/xen/console",
-                                                     "hyperion: each guest's console is kept in /var/log/xen/console.");
-        if ((r = write_file_under(t->root, "etc/default/xen", dx, 0644)) < 0)
+        _cleanup_free_ char *dx = set_shell_variable(dxold, "XENCONSOLED_ARGS", CONSOLED_ARGS,
+                                                     "hyperion: each guest's console is kept in " CONSOLE_LOG_DIR ".");
+        if ((r = write_file_under(t->root, "etc/default/xen", dx, 0644)) < 0 || (r = make_console_log_dir(t->root)) < 0)
+                return r;
+        /* xendomains shuts the guests down with the host, and each boots again
+         * with it (Debian's default saves their memory to /var/lib/xen/save and
+         * restores it, which a Xen or guest kernel upgrade can break). */
+        _cleanup_free_ char *xdpath = path_join(t->root, "etc/default/xendomains"), *xdold = NULL;
+        (void) read_full_file(xdpath, &xdold, NULL);
+        _cleanup_free_ char *xd = set_shell_variable(xdold, "XENDOMAINS_SAVE", "",
+                                                     "hyperion: the guests shut down with the host and boot with it.");
+        if ((r = write_file_under(t->root, "etc/default/xendomains", xd, 0644)) < 0)
                 return r;
 
         /* GRUB: UEFI, in NVRAM when we booted that way, and always on the

@@ -71,7 +71,7 @@ static void test_root_into_image(void **state) {
         _cleanup_(profile_freep) Profile *p = hyperion();
         const Domain *d = profile_find_domain(p, "tethys");
         /* A small guest tree, archived as the builder does. */
-        assert_int_equal(RUN(NULL, "mkdir", "-p", "tree/etc/network", "tree/root", "tree/boot"), 0);
+        assert_int_equal(RUN(NULL, "mkdir", "-p", "tree/etc/network", "tree/etc/ssh", "tree/root", "tree/boot"), 0);
         assert_int_equal(write_file_atomic("tree/etc/os-release", "ID=debian\n", 10, 0644), 0);
         TarballOptions o = { .clamp_mtime = 1700000000 };
         assert_int_equal(tarball_create("tree", "guest.tar.zst", &o), 0);
@@ -89,8 +89,25 @@ static void test_root_into_image(void **state) {
         assert_non_null(strstr(net, "iface eth0 inet dhcp"));
         assert_int_equal(read_full_file("root/etc/machine-id", &mid, NULL), 0);
         assert_int_equal(strlen(strstrip(mid)), 32);
-        struct stat st;
-        assert_true(stat("root/etc/ssh", &st) < 0); /* no host keys: it makes its own */
+        /* Its own SSH host keys, made now: sshd answers as soon as it is up. */
+        static const char *const types[] = { "rsa", "ecdsa", "ed25519" };
+        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+                _cleanup_free_ char *key = xasprintf("root/etc/ssh/ssh_host_%s_key", types[i]), *pub = xasprintf("%s.pub", key);
+                _cleanup_free_ char *text = NULL;
+                struct stat st;
+                assert_int_equal(stat(key, &st), 0);
+                assert_int_equal(st.st_mode & 0777, 0600);
+                assert_int_equal(read_full_file(pub, &text, NULL), 0);
+                assert_non_null(strstr(text, " root@tethys"));
+        }
+        /* Another guest from the same archive: keys of its own. */
+        assert_int_equal(mkdir("other", 0755), 0);
+        assert_int_equal(tarball_extract("guest.tar.zst", "other", NULL), 0);
+        assert_int_equal(guest_configure_root(p, profile_find_domain(p, "io"), "other"), 0);
+        _cleanup_free_ char *k1 = NULL, *k2 = NULL;
+        assert_int_equal(read_full_file("root/etc/ssh/ssh_host_ed25519_key.pub", &k1, NULL), 0);
+        assert_int_equal(read_full_file("other/etc/ssh/ssh_host_ed25519_key.pub", &k2, NULL), 0);
+        assert_string_not_equal(k1, k2);
 
         /* Into an ext4 image, as the guest's volume would hold it. */
         assert_int_equal(RUN(&(RunOptions) { .quiet = true }, "mkfs.ext4", "-q", "-F", "-L", "tethys", "-d", "root", "disk.img", "64M"), 0);

@@ -15,7 +15,9 @@ E2E_PROFILE (the profile folder, default profiles/hyperion: a variant of it,
 such as the same machine on bookworm; the checks expect its disks, volumes,
 guests and dom0 memory),
 E2E_SECOND_INSTALL=0 (no second install onto fresh disks: saves ~4 min,
-the host-identity-second-install check is then a SKIP), E2E_BUDGET_MIN (the
+the host-identity-second-install check is then a SKIP), E2E_LOAD (which
+Xen boot runs on a loaded host: "first" (default), "second", "both" or
+"none"), E2E_BUDGET_MIN (the
 run's time budget in minutes, default 45), HYPERION_QEMU_ACCEL=kvm (default:
 TCG).
 
@@ -39,6 +41,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import images  # noqa: E402
+import inside  # noqa: E402
 from images import GiB, MiB, SECTOR  # noqa: E402
 from qemu import Machine, Timeout, grub_select, OVMF_CODE, OVMF_VARS  # noqa: E402
 
@@ -56,6 +59,9 @@ GPT_1T = [("esp", 256 * MiB), ("linux", 256 * MiB), ("linux", 15 * GiB), ("swap"
 LVS_500G = {"hadoop-disk": 10 * GiB, "hadoop-swap": 4 * GiB, "io-disk": 4 * GiB, "io-swap": 128 * MiB,
             "tethys-disk": 2 * GiB, "tethys-swap": 128 * MiB}
 GUESTS = {"hadoop": "256M", "io": "128M", "tethys": "128M"}
+SWAPS = {"hadoop": 4 * GiB, "io": 128 * MiB, "tethys": 128 * MiB}
+LOCALE = "fr_FR.UTF-8"
+TIMEZONE = "Europe/Paris"
 DOM0_MEMORY = "1536M"
 DOM0_MEM_OPTION = "dom0_mem=1536M,max:1536M"
 
@@ -63,7 +69,7 @@ DOM0_MEM_OPTION = "dom0_mem=1536M,max:1536M"
 # ~3 min, install ~9 min, dom0 login 80-200 s after boot).
 T = {
     "build": 1800, "menu": 300, "installer": 900, "install": 1800, "done": 120, "reset": 300,
-    "firmware": 300, "xen": 300, "login": 900, "report": 600, "report_no_unit": 60,
+    "firmware": 300, "xen": 300, "login": 900, "report": 1500, "report_no_unit": 60,
     "shutdown": 600, "bios": 900,
 }
 
@@ -71,13 +77,18 @@ LOGIN_RX = rb"[\w.-]+ login: "
 XEN_RX = rb"\(XEN\) Xen version ([^\r\n]*)[\r\n]"
 BDS_RX = rb'BdsDxe: starting (Boot[0-9A-Fa-f]+ "[^"]*")'
 REPORT_DOM0_RX = r"hyperion-guests: dom0 memory (\S+)"
-REPORT_GUEST_RX = r"hyperion-guests: guest (\S+) (?:id (\d+) memory (\S+) state (\S+)|not running)"
+# "guest io id 2 memory 128M state running; system up after 48 s (multi-user); swap on (/dev/xvdb 131068k);
+#  address 10.0.2.16/24 on xenbr0; ssh active after 41 s; failed units none", or "...; system NOT up after N s; ..."
+REPORT_GUEST_RX = (r"hyperion-guests: guest (\S+) (?:id (\d+) memory (\S+) state (\w+); system (up after (\d+) s"
+                   r" \(multi-user\); swap (on \([^)]*\)|off); address (\S+)(?: on \S+)?; ssh ([^;\r\n]*);"
+                   r" failed units (\S+)|NOT up[^\r\n]*)|not running[^\r\n]*)")
 REPORT_DONE_RX = rb"hyperion-guests: report done"
 
 CHECKS = [
     "iso-build", "iso-clean", "bios-usb", "bios-cd",
     "install", "data-3t-install", "boot-xen", "guests-first-boot", "dom0-memory",
-    "second-reboot", "guests-second-boot",
+    "guests-inside-first-boot", "console-logs",
+    "second-reboot", "guests-second-boot", "guests-inside-second-boot",
     "gpt-1t", "lvm-500g", "grub-default-xen", "xen-config",
     "data-3t", "blank-320g", "host-identity-iso", "host-identity-second-install",
     "cleanup",
@@ -86,6 +97,15 @@ CHECKS = [
 
 class Interrupted(BaseException):
     pass
+
+
+def free_port():
+    """A TCP port of 127.0.0.1 nobody listens on now (for qemu's hostfwd)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def human(n):
@@ -104,7 +124,12 @@ class Run:
     def __init__(self):
         self.work = os.environ.get("E2E_WORK", "/var/tmp/hyperion-e2e")
         self.cache = os.environ.get("E2E_CACHE", "/var/cache/hyperion")
-        self.profile = os.environ.get("E2E_PROFILE", os.path.join(ROOT, "profiles", "hyperion"))
+        # The profile as given, and the copy that is built: the same with the
+        # test's SSH key for root (dom0 and every guest).
+        self.profile_src = os.path.abspath(os.environ.get("E2E_PROFILE", os.path.join(ROOT, "profiles", "hyperion")))
+        self.profile = os.path.join(self.work, "profile", os.path.basename(self.profile_src))
+        self.load = os.environ.get("E2E_LOAD", "first")
+        self.hogs = []
         self.second_install = os.environ.get("E2E_SECOND_INSTALL", "1") != "0"
         budget = float(os.environ.get("E2E_BUDGET_MIN", "45"))
         self.t0 = time.time()
@@ -158,11 +183,11 @@ class Run:
 
     # ------------------------------------------------------------ machines
 
-    def machine(self, name, firmware, log, cpus=2, memory=4096, vars_path=None):
+    def machine(self, name, firmware, log, cpus=2, memory=4096, vars_path=None, ssh_port=None):
         d = os.path.join(self.work, "vm", name)
         os.makedirs(d, exist_ok=True)
         m = Machine(d, memory=memory, cpus=cpus, firmware=firmware, log=log,
-                    extra=["-no-reboot"] if firmware == "uefi" else [])
+                    extra=["-no-reboot"] if firmware == "uefi" else [], ssh_port=ssh_port)
         if vars_path:
             m.vars = vars_path
         with self.lock:
@@ -206,10 +231,16 @@ class Run:
         if stale:
             sys.exit("make e2e: the work folder is still in use (" + "; ".join(stale) + "); undo that first")
         # Only what a previous run made; the builder empties its own folder.
-        for sub in ("disks", "second", "logs", "vm", "squashfs"):
+        for sub in ("disks", "second", "logs", "vm", "squashfs", "profile", "ssh"):
             shutil.rmtree(os.path.join(self.work, sub), ignore_errors=True)
         for sub in ("disks", "logs", "vm/uefi"):
             os.makedirs(os.path.join(self.work, sub), exist_ok=True)
+        # A key of this run's own, and the profile with it for root.
+        self.ssh = inside.Ssh(os.path.join(self.work, "ssh"))
+        shutil.copytree(self.profile_src, self.profile)
+        with open(os.path.join(self.profile, "99-e2e-ssh.conf"), "w") as f:
+            f.write("# make e2e: root's key of this test run, on dom0 and in every guest.\n"
+                    f"[Host]\nRootAuthorizedKeys={self.ssh.public}\n")
         self.say(f"work folder {self.work}; accel {'kvm' if os.environ.get('HYPERION_QEMU_ACCEL') == 'kvm' else 'tcg'};"
                  f" budget {(self.deadline - self.t0) / 60:.0f} min")
 
@@ -218,6 +249,10 @@ class Run:
         log = self.iso + ".log"          # the builder's own log, beside the ISO
         argv = [builder, "--profile", self.profile, "--output", self.iso,
                 "--cache", self.cache, "--source", ROOT]
+        overlay = os.path.join(os.path.dirname(os.path.dirname(self.profile_src)), "overlays",
+                               os.path.basename(self.profile_src))
+        if os.path.isdir(overlay):
+            argv += ["--overlays", overlay]
         self.say("building the ISO: " + " ".join(argv))
         for f in (self.iso, self.iso + ".sha256"):
             if os.path.exists(f):
@@ -422,12 +457,15 @@ class Run:
         p = images.partitions(image)[number - 1]
         return p["start"] * SECTOR, p["size"] * SECTOR
 
-    def boot_installed(self, log_name, label):
+    def boot_installed(self, log_name, label, loaded=False):
         """Boot the installed disks (no USB stick), to dom0's login and the
-        guests' report. Returns (machine or None, info dict)."""
-        info = {"label": label}
-        m = self.machine(label, "uefi", self.log_path(log_name), vars_path=self.vars)
+        guests' report; dom0's SSH port forwarded to 127.0.0.1. Returns
+        (machine or None, info dict)."""
+        info = {"label": label, "loaded": loaded, "port": free_port()}
+        m = self.machine(label, "uefi", self.log_path(log_name), vars_path=self.vars, ssh_port=info["port"])
         self.sata(m, self.disks)
+        if loaded:
+            self.load_on(label)
         try:
             m.start()
             info["t_start"] = time.time()
@@ -443,7 +481,7 @@ class Run:
             info["login_at"] = m.elapsed()
             info["t_login"] = time.time()
             self.say(f"{label}: OVMF {info['firmware']} at {info['firmware_at']:.0f} s; Xen at {info['xen_at']:.0f} s;"
-                     f" dom0 login prompt at {info['login_at']:.0f} s")
+                     f" dom0 login prompt at {info['login_at']:.0f} s" + (" (loaded host)" if loaded else ""))
         except (Timeout, RuntimeError, OSError) as e:
             info["error"] = str(e)
             return m, info
@@ -468,14 +506,35 @@ class Run:
                           re.findall(r"[^\r\n]*(?:hyperion-firstboot: error|libxl: error)[^\r\n]*", text)]
         info["guests"] = {}
         for g in re.finditer(REPORT_GUEST_RX, text):
-            info["guests"][g.group(1)] = (g.group(2), g.group(3), g.group(4) or "not running")
+            up = g.group(5) or ""
+            info["guests"][g.group(1)] = {
+                "id": g.group(2), "memory": g.group(3), "state": g.group(4) or "not running",
+                "up": up.startswith("up after"), "up_after": int(g.group(6)) if g.group(6) else None,
+                "swap": g.group(7), "address": g.group(8), "ssh": g.group(9), "failed": g.group(10),
+                "line": g.group(0).strip()}
         return m, info
 
+    def load_on(self, label):
+        """A loaded host: two busy loops a CPU, beside qemu, for this boot."""
+        n = 2 * (os.cpu_count() or 1)
+        for _ in range(n):
+            self.hogs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL,
+                                              start_new_session=True))
+        self.say(f"{label}: the host is loaded: {n} busy loops beside qemu until the checks from inside are done")
+
+    def load_off(self):
+        for h in self.hogs:
+            h.kill()
+            h.wait()
+        self.hogs = []
+
     def guests_check(self, name, info):
+        """What the report on the console says: every guest up (its system at
+        multi-user, swap on, no failed unit, an address), dom0's memory."""
         if "error" in info:
             self.result(name, "FAIL", f"{info['label']}: dom0 not reached: {info['error']}")
             return
-        lines = "; ".join(re.sub(r"^.*?(hyperion-guests:)", r"\1", l) for l in info["report"])
+        lines = "\n".join(re.sub(r"^.*?(hyperion-guests:)", r"\1", l) for l in info["report"])
         if "report_error" in info and not info["guests"]:
             self.result(name, "FAIL", info["report_error"])
             return
@@ -484,13 +543,111 @@ class Run:
             got = info["guests"].get(g)
             if not got:
                 bad.append(f"{g}: not in the report")
-            elif got[2] != "running" or got[1] != memory:
-                bad.append(f"{g}: state {got[2]}, memory {got[1]} (expected running, {memory})")
+            elif got["state"] != "running" or got["memory"] != memory:
+                bad.append(f"{g}: state {got['state']}, memory {got['memory']} (expected running, {memory})")
+            elif not got["up"]:
+                bad.append(f"{g}: its system is not up")
+            elif not (got["swap"] or "").startswith("on") or got["failed"] != "none" or got["address"] in (None, "none"):
+                bad.append(f"{g}: swap {got['swap']}, failed units {got['failed']}, address {got['address']}")
         if "report_error" in info:
             bad.append("no 'report done'")
-        when = f" (report at {info['report_at']:.0f} s after power-on)" if "report_at" in info else ""
+        when = f" (report done at {info['report_at']:.0f} s after power-on" \
+               + (", loaded host)" if info["loaded"] else ")") if "report_at" in info else ""
         errors = ("\n    errors on the console:\n" + indent("\n".join(info["errors"][-8:]))) if info["errors"] else ""
-        self.ok(name, not bad, ("; ".join(bad) + " -- report: " + lines + errors) if bad else lines + when)
+        self.ok(name, not bad, ("; ".join(bad) + " -- report:\n" + indent(lines) + errors) if bad
+                else f"3 guests up{when}:\n" + indent(lines) + errors)
+
+    def inside_check(self, m, info, name, consoles=None):
+        """dom0 and each guest read from inside over SSH (dom0 with the test's
+        key, each guest through dom0 over the bridge): host name, root on its
+        disk volume, swap on its swap volume, no failed unit, the journal on
+        disk, the profile's locale and time zone; the report's lines against
+        what SSH finds; each guest's console log with its login prompt. The
+        timing table gets, per guest, creation -> login prompt and creation ->
+        SSH (creation: the "Logfile Opened" line of its console log)."""
+        if "error" in info:
+            self.result(name, "FAIL", f"{info['label']}: dom0 not reached")
+            if consoles:
+                self.result(consoles, "FAIL", f"{info['label']}: dom0 not reached")
+            return
+        m.keep_reading()
+        try:
+            self.ssh.for_port(info["port"])
+            up, why = self.ssh.wait("dom0", time.time() + self.left(300))
+            if not up:
+                self.result(name, "FAIL", f"ssh root@dom0 (127.0.0.1:{info['port']}) with the profile's key: {why}")
+                if consoles:
+                    self.result(consoles, "FAIL", "no SSH to dom0")
+                return
+            host = inside.host_facts(self.ssh, GUESTS)
+            bad, good, cons_bad, cons_good = [], [], [], []
+            if host["failed"]:
+                bad.append("dom0: failed units: " + ", ".join(l.split()[0] for l in host["failed"]))
+            for g in GUESTS:
+                rep = info["guests"].get(g) or {}
+                con = inside.console_facts(host["consoles"][g], g, host["offset"])
+                if not host["consoles"][g]:
+                    cons_bad.append(f"{g}: no {inside.CONSOLE_DIR}/guest-{g}.log")
+                elif con["login"] is None:
+                    cons_bad.append(f"{g}: no '{g} login:' in its console log since its domain opened it;"
+                                    " last lines:\n" + indent("\n".join(con["text"].splitlines()[-8:])))
+                else:
+                    cons_good.append(f"{g}: login prompt {con['login'] - con['opened']:.0f} s after its log opened"
+                                     if con["opened"] else f"{g}: login prompt")
+                    if con["opened"]:
+                        self.timing(f"{info['label']}: {g} creation -> login prompt", con["login"] - con["opened"])
+                addr = (rep.get("address") or "none").split("/")[0]
+                if addr == "none":
+                    bad.append(f"{g}: the report gives no address to reach it at")
+                    continue
+                try:
+                    gf = inside.guest_facts(self.ssh, addr)
+                except RuntimeError as e:
+                    bad.append(f"{g}: {e}")
+                    continue
+                mine = []
+                disks = host["disks"].get(g, {})
+                if gf["hostname"] != g:
+                    mine.append(f"hostname {gf['hostname']!r}")
+                if gf["root"] != "/dev/xvda" or disks.get("xvda") != f"/dev/vg0/{g}-disk":
+                    mine.append(f"/ is {gf['root']} (xvda's back end {disks.get('xvda')})")
+                swaps = [w for w in gf["swaps"] if w]
+                want_kib = SWAPS[g] // 1024 - 8
+                if not swaps or swaps[0][0] != "/dev/xvdb" or int(swaps[0][2]) < want_kib \
+                        or disks.get("xvdb") != f"/dev/vg0/{g}-swap":
+                    mine.append(f"swaps {swaps} (xvdb's back end {disks.get('xvdb')})")
+                if gf["failed"]:
+                    mine.append("failed units: " + ", ".join(l.split()[0] for l in gf["failed"].splitlines()))
+                if not gf["journal"]:
+                    mine.append("no journal on disk (/var/log/journal)")
+                if f"LANG={LOCALE}" not in gf["locale"]:
+                    mine.append(f"/etc/default/locale: {gf['locale']!r}")
+                if not gf["zone"].endswith("/" + TIMEZONE):
+                    mine.append(f"/etc/localtime -> {gf['zone']!r}")
+                # The report against what SSH finds.
+                if bool(swaps) != (rep.get("swap") or "").startswith("on") or (not gf["failed"]) != (rep.get("failed") == "none"):
+                    mine.append(f"the report says swap {rep.get('swap')}, failed units {rep.get('failed')}")
+                if mine:
+                    bad.append(f"{g} ({addr}): " + "; ".join(mine))
+                else:
+                    good.append(f"{g} at {addr}: hostname {g}, / {gf['root']} = vg0/{g}-disk, swap {swaps[0][0]}"
+                                f" {swaps[0][2]}k = vg0/{g}-swap, no failed unit ({gf['running']}), journal on disk,"
+                                f" {LOCALE}, {TIMEZONE}; as the report says")
+                if con["opened"] and gf["ssh_at"]:
+                    self.timing(f"{info['label']}: {g} creation -> SSH", gf["ssh_at"] - con["opened"])
+            load = " (loaded host)" if info["loaded"] else ""
+            self.ok(name, not bad, ("; ".join(bad) + "\n    -- " if bad else f"over SSH{load}: ") + "; ".join(good))
+            if consoles:
+                if host["consoledir"] != "root:adm 750":
+                    cons_bad.append(f"{inside.CONSOLE_DIR} is {host['consoledir']!r} (expected root:adm 750)")
+                if not host["logrotate"]:
+                    cons_bad.append("no /etc/logrotate.d/hyperion-xen-console")
+                self.ok(consoles, not cons_bad, "; ".join(cons_bad) if cons_bad else
+                        f"{inside.CONSOLE_DIR} root:adm 750, rotated by logrotate; " + "; ".join(cons_good))
+        except (RuntimeError, OSError, ValueError, KeyError, IndexError) as e:
+            self.result(name, "FAIL", f"{type(e).__name__}: {e}")
+        finally:
+            m.stop_reading()
 
     def dom0_check(self, info):
         xen = info.get("xen_cmdline")
@@ -525,7 +682,7 @@ class Run:
 
     def installed_phase(self):
         t_done = self.t_install_done
-        m, first = self.boot_installed("3-first-boot", "first-boot")
+        m, first = self.boot_installed("3-first-boot", "first-boot", loaded=self.load in ("first", "both"))
         if "t_login" in first:
             self.timing("reboot to dom0 (install done -> dom0 login)", first["t_login"] - t_done)
         if "t_report" in first:
@@ -539,6 +696,8 @@ class Run:
                         f" {first['xen_at']:.0f} s; dom0 login prompt at {first['login_at']:.0f} s (log {m.log_path})")
         self.guests_check("guests-first-boot", first)
         self.dom0_check(first)
+        self.inside_check(m, first, "guests-inside-first-boot", consoles="console-logs")
+        self.load_off()
         if "error" in first:
             self.stop(m)
             return
@@ -547,7 +706,7 @@ class Run:
         t = time.time()
         clean, took, tail = self.ctrl_alt_del(m, "second reboot")
         self.stop(m)
-        m2, second = self.boot_installed("4-second-boot", "second-boot")
+        m2, second = self.boot_installed("4-second-boot", "second-boot", loaded=self.load in ("second", "both"))
         if "t_report" in second:
             self.timing("second reboot (ctrl-alt-del -> report)", second["t_report"] - t)
         how = (f"ctrl-alt-del reset the machine after {took:.0f} s (dom0 shut down)" if clean else
@@ -559,6 +718,8 @@ class Run:
                     f" {second['login_at']:.0f} s (log {m2.log_path})"
                     + ("" if clean else "\n    last lines after ctrl-alt-del:\n" + indent(tail)))
         self.guests_check("guests-second-boot", second)
+        self.inside_check(m2, second, "guests-inside-second-boot")
+        self.load_off()
         # Power off, cleanly if the keyboard works, so that the disks are
         # read offline in a clean state.
         if "error" not in second:
@@ -832,6 +993,7 @@ class Run:
     # ------------------------------------------------------------ the end
 
     def cleanup(self):
+        self.load_off()
         for m in list(self.machines):
             self.stop(m)
         self.kill_builder()

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
@@ -30,7 +31,7 @@ def kvm_works():
 
 class Machine:
     def __init__(self, workdir, memory="4096", cpus=2, firmware="bios", log=None,
-                 accel=None, extra=None):
+                 accel=None, extra=None, ssh_port=None):
         self.workdir = workdir
         self.memory = str(memory)
         self.cpus = str(cpus)
@@ -47,6 +48,8 @@ class Machine:
         self.logf = None
         self.vars = None
         self.started = None
+        self.ssh_port = ssh_port  # host port forwarded to the machine's port 22
+        self.pump = None
 
     def add_usb_disk(self, path, fmt="raw", readonly=False):
         """A USB stick; its device id is returned (for 'device_del ID')."""
@@ -75,7 +78,9 @@ class Machine:
                "-m", self.memory, "-smp", self.cpus, "-display", "none", "-no-user-config",
                "-nodefaults", "-device", "qemu-xhci,id=xhci",
                "-device", "ahci,id=ahci",
-               "-netdev", "user,id=net0,restrict=on", "-device", "virtio-net-pci,netdev=net0",
+               "-netdev", "user,id=net0,restrict=on" + (f",hostfwd=tcp:127.0.0.1:{self.ssh_port}-10.0.2.15:22"
+                                                        if self.ssh_port else ""),
+               "-device", "virtio-net-pci,netdev=net0",
                "-serial", f"unix:{self.sock_path},server=on,wait=off",
                "-monitor", f"unix:{self.monitor_path},server=on,wait=off"]
         if self.accel == "tcg":
@@ -239,6 +244,29 @@ class Machine:
         s.close()
         return out.decode("utf-8", "replace")
 
+    def keep_reading(self):
+        """Read the console in the background (while the harness talks to
+        the machine over SSH: a console nobody reads blocks its writers).
+        stop_reading() ends it; wait_for() must not run meanwhile."""
+        if self.pump:
+            return
+        stop = threading.Event()
+
+        def pump():
+            while not stop.is_set() and self.sock:
+                if not self._read_quiet(0.5) and self.proc.poll() is not None:
+                    break
+        th = threading.Thread(target=pump, daemon=True)
+        self.pump = (th, stop)
+        th.start()
+
+    def stop_reading(self):
+        if self.pump:
+            th, stop = self.pump
+            stop.set()
+            th.join(5)
+            self.pump = None
+
     def elapsed(self):
         return time.time() - self.started
 
@@ -249,6 +277,7 @@ class Machine:
             raise Timeout(f"qemu still runs after {timeout} s; last lines:\n" + self.tail())
 
     def stop(self):
+        self.stop_reading()
         if self.proc and self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)

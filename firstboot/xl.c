@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "xl.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libxl_utils.h>
+#include <xentoollog.h>
+
+#include "log.h"
+#include "size.h"
+#include "strutil.h"
+
+/* A xentoollog logger of our own: prints errors, keeps them. */
+struct XlLogger {
+        xentoollog_logger vtable;
+        char **errors;
+};
+
+static void xl_logger_vmessage(xentoollog_logger *logger, xentoollog_level level, int errnoval, const char *context,
+                               const char *format, va_list al) {
+        XlLogger *l = (XlLogger *) logger;
+        if (level < XTL_ERROR)
+                return;
+        _cleanup_free_ char *msg = xvasprintf(format, al);
+        _cleanup_free_ char *full = errnoval >= 0 ? xasprintf("%s: %s", msg, strerror(errnoval)) : xstrdup(msg);
+        fprintf(stderr, "%s: %s: %s\n", context ? context : "libxl", xtl_level_to_string(level), full);
+        fflush(stderr);
+        strv_push(&l->errors, full);
+}
+
+static void xl_logger_destroy(xentoollog_logger *logger) {
+        XlLogger *l = (XlLogger *) logger;
+        strv_free(l->errors);
+        free(l);
+}
+
+void xl_close(Xl *x) {
+        if (x->ctx)
+                libxl_ctx_free(x->ctx);
+        if (x->logger)
+                xl_logger_destroy(&x->logger->vtable);
+        *x = (Xl) {};
+}
+
+int xl_open(Xl *x) {
+        *x = (Xl) {};
+        x->logger = xcalloc(1, sizeof(XlLogger));
+        x->logger->vtable = (xentoollog_logger) { .vmessage = xl_logger_vmessage, .destroy = xl_logger_destroy };
+        x->logger->errors = xcalloc(1, sizeof(char *));
+        if (libxl_ctx_alloc(&x->ctx, LIBXL_VERSION, 0, &x->logger->vtable) != 0) {
+                x->ctx = NULL;
+                xl_close(x);
+                return log_error_errno(EIO, "cannot open libxenlight (is this dom0 of a running Xen?)");
+        }
+        return 0;
+}
+
+char *xl_take_errors(Xl *x) {
+        char **l = x->logger->errors;
+        char *joined = l[0] ? strv_join(l, "; ") : NULL;
+        strv_free(l);
+        x->logger->errors = xcalloc(1, sizeof(char *));
+        return joined;
+}
+
+bool xl_guest_state(Xl *x, const char *name, uint32_t *domid, uint64_t *memory, const char **state) {
+        uint32_t id;
+        if (libxl_name_to_domid(x->ctx, name, &id) != 0)
+                return false;
+        libxl_dominfo info;
+        libxl_dominfo_init(&info);
+        bool ok = libxl_domain_info(x->ctx, &info, id) == 0;
+        if (ok) {
+                if (domid)
+                        *domid = id;
+                if (memory)
+                        *memory = info.current_memkb * KiB;
+                /* Running on a CPU (xl's 'r'), blocked waiting for work ('b')
+                 * or runnable waiting for a CPU ('-'): all a running guest. */
+                if (state)
+                        *state = info.dying ? "dying" : info.shutdown ? "shutdown" : info.paused ? "paused" : "running";
+        }
+        libxl_dominfo_dispose(&info);
+        return ok;
+}
+
+const char *xl_error_name(int rc) {
+        switch (rc) {
+        case ERROR_NOMEM: return "not enough memory";
+        case ERROR_INVAL: return "invalid configuration";
+        case ERROR_FAIL: return "failed";
+        case ERROR_NOTFOUND: return "not found";
+        case ERROR_TIMEDOUT: return "timed out";
+        case ERROR_DEVICE_EXISTS: return "a device exists already";
+        default: return "libxl error";
+        }
+}

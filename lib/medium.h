@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * medium.h: the contracts between hyperion-build and hyperion-firstboot,
+ * defined once.
+ *
+ * The installation medium: where the builder puts the live system's root
+ * image and the guests' root archive on the ISO, and where the installer
+ * finds them once live-boot has mounted the medium.
+ *
+ * The guests: the line a guest prints on its console (hvc0) once its
+ * system is up, written by the guest's own unit (builder/guest.c) and read
+ * by the host's report from xenconsoled's log (firstboot/report.c):
+ *
+ *   hyperion-guest: io up after 48 s: multi-user; swap /dev/xvdb 131068k;
+ *   address eth0 10.0.2.16/24; ssh active after 41 s; failed none
+ *
+ * (one line), each field "; "-separated after the first colon.
+ */
+#pragma once
+
+/* On the ISO, relative to its root. */
+#define MEDIUM_ROOT_IMAGE "live/filesystem.squashfs"
+#define MEDIUM_GUEST_ARCHIVE "hyperion/guest-root.tar.zst"
+
+/* The guest's line, its prefix and the unit that prints it. */
+#define GUEST_READY_PREFIX "hyperion-guest: "
+#define GUEST_READY_UNIT "hyperion-guest-ready.service"
+#define GUEST_READY_SCRIPT "/usr/local/lib/hyperion/guest-ready"
+
+/* xenconsoled's logs of the guests' consoles (dom0), one file a guest:
+ * guest-NAME.log; each domain's output begins with a "Logfile Opened" line
+ * (xenconsoled --timestamp=guest stamps every line with dom0's local time). */
+#define CONSOLE_LOG_DIR "/var/log/xen/console"
+#define CONSOLE_LOG_OPENED "Logfile Opened"
+#define CONSOLED_ARGS "--log=guest --log-dir=" CONSOLE_LOG_DIR " --timestamp=guest --replace-escape"
