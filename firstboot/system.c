@@ -237,6 +237,18 @@ int system_configure(Target *t) {
         if ((r = set_root_access(t)) < 0)
                 return r;
 
+        /* Its own devices are those of the disk it booted from: on a loaded
+         * host udev can take longer than systemd's 90 s to show them, and
+         * the boot would end in emergency mode with root locked. */
+        _cleanup_free_ char *confd = path_join(t->root, "etc/systemd/system.conf.d");
+        if ((r = RUN(NULL, "mkdir", "-p", confd)) < 0 ||
+            (r = write_file_under(t->root, "etc/systemd/system.conf.d/hyperion.conf",
+                                  "# hyperion: no device of this host is given up on for showing up slowly\n"
+                                  "# (a loaded host, a disk that spins up): the boot waits for it.\n"
+                                  "[Manager]\nDefaultDeviceTimeoutSec=infinity\n",
+                                  0644)) < 0)
+                return r;
+
         /* The guests' bridge. */
         const char *ifname = p->network.interface;
         _cleanup_free_ char *found = streq(ifname, "auto") ? first_wired_interface() : xstrdup(ifname);
