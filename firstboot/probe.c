@@ -130,7 +130,9 @@ static void disk_release(ProbedDisk *d) {
                 free(d->parts[i].fstype);
                 free(d->parts[i].label);
                 free(d->parts[i].uuid);
+                free(d->parts[i].vg);
         }
+        free(d->vg);
         free(d->parts);
         free(d->fstype);
         free(d->label);
@@ -185,6 +187,67 @@ static void probe_signature(int fd, uint64_t offset, uint64_t size, char **fstyp
                 *uuid = dup_or_null(blkid_value(pr, "UUID"));
 }
 
+/* ---- LVM: which volume group a physical volume belongs to ------------------ */
+
+static uint64_t le64(const uint8_t *p) {
+        uint64_t v = 0;
+        for (int i = 7; i >= 0; i--)
+                v = v << 8 | p[i];
+        return v;
+}
+
+static uint32_t le32(const uint8_t *p) {
+        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+char *lvm_vg_name_at(int fd, uint64_t offset, uint64_t size) {
+        /* The label: "LABELONE" in one of the first four sectors, then the
+         * PV header: its UUID, the device size, the data areas and then the
+         * metadata areas, each list ended by a zero entry. */
+        uint8_t buf[2048];
+        if (pread(fd, buf, sizeof buf, (off_t) offset) != (ssize_t) sizeof buf)
+                return NULL;
+        const uint8_t *label = NULL;
+        for (int sec = 0; sec < 4; sec++)
+                if (memcmp(buf + sec * 512, "LABELONE", 8) == 0 && memcmp(buf + sec * 512 + 24, "LVM2 001", 8) == 0) {
+                        label = buf + sec * 512;
+                        break;
+                }
+        if (!label)
+                return NULL;
+        uint32_t hdr = le32(label + 20);
+        if (hdr < 32 || hdr > 512 - 32 - 8 - 16)
+                return NULL;
+        const uint8_t *p = label + hdr + 32 + 8, *end = label + 512 - 16;
+        while (p <= end && le64(p)) /* data areas */
+                p += 16;
+        p += 16;
+        if (p > end)
+                return NULL;
+        uint64_t mda = le64(p), mda_size = le64(p + 8);
+        if (!mda || mda_size < 1024 || (size && mda >= size))
+                return NULL;
+        /* The metadata area header: magic, then where the newest text is. */
+        uint8_t h[512];
+        if (pread(fd, h, sizeof h, (off_t) (offset + mda)) != (ssize_t) sizeof h ||
+            memcmp(h + 4, " LVM2 x[5A%r0N*>", 16) != 0)
+                return NULL;
+        uint64_t text_off = le64(h + 40), text_size = le64(h + 48);
+        if (!text_off || !text_size || text_off >= mda_size)
+                return NULL;
+        /* The text begins "NAME {": the volume group's name. It may wrap
+         * round the end of the area; the name is in its first bytes. */
+        char name[129] = {};
+        size_t want = (size_t) MIN(text_size, (uint64_t) 128), first = (size_t) MIN((uint64_t) want, mda_size - text_off);
+        if (pread(fd, name, first, (off_t) (offset + mda + text_off)) != (ssize_t) first ||
+            (want > first && pread(fd, name + first, want - first, (off_t) (offset + mda + 512)) != (ssize_t) (want - first)))
+                return NULL;
+        size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+_.-");
+        if (n == 0 || !startswith(name + n, " {"))
+                return NULL;
+        return xstrndup(name, n);
+}
+
 int probe_contents(ProbedDisk *d, int fd) {
         _cleanup_(blkid_free_probep) blkid_probe pr = blkid_new_probe();
         if (!pr)
@@ -208,6 +271,8 @@ int probe_contents(ProbedDisk *d, int fd) {
         if (!pt) {
                 d->fstype = dup_or_null(blkid_value(pr, "TYPE"));
                 d->label = dup_or_null(blkid_value(pr, "LABEL"));
+                if (d->fstype && streq(d->fstype, "LVM2_member"))
+                        d->vg = lvm_vg_name_at(fd, 0, d->size);
                 return 0;
         }
         set_str(&d->table, xstrdup(pt));
@@ -224,6 +289,8 @@ int probe_contents(ProbedDisk *d, int fd) {
                         .size = (uint64_t) blkid_partition_get_size(part) * 512,
                 };
                 probe_signature(fd, x->start, x->size, &x->fstype, &x->label, &x->uuid);
+                if (x->fstype && streq(x->fstype, "LVM2_member"))
+                        x->vg = lvm_vg_name_at(fd, x->start, x->size);
         }
         return 0;
 }

@@ -21,6 +21,7 @@ typedef struct ProbedPart {
         char *fstype;         /* "ext4", "swap", "LVM2_member", or NULL */
         char *label;
         char *uuid;
+        char *vg;             /* an LVM physical volume: its volume group's name */
 } ProbedPart;
 
 typedef struct ProbedDisk {
@@ -41,6 +42,7 @@ typedef struct ProbedDisk {
         size_t n_parts;
         char *fstype;        /* a signature on the whole disk (no table), or NULL */
         char *label;
+        char *vg;            /* the whole disk is an LVM physical volume of this group */
         bool ambiguous;      /* libblkid found contradicting signatures */
 } ProbedDisk;
 
@@ -52,6 +54,9 @@ typedef struct Inventory {
 
 int probe_system(Inventory *inv);
 int probe_paths(char *const *paths, Inventory *inv);
+/* The volume group of the LVM physical volume at offset (its label and
+ * metadata, read), or NULL. */
+char *lvm_vg_name_at(int fd, uint64_t offset, uint64_t size);
 /* Partition table and signatures of an opened disk, with libblkid. */
 int probe_contents(ProbedDisk *d, int fd);
 void inventory_release(Inventory *inv);

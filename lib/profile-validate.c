@@ -19,6 +19,16 @@
 #include "size.h"
 #include "strutil.h"
 
+Loc profile_where(const SectionHead *h, const char *kind, const char *key) {
+        for (int k = 0; k < _SECTION_MAX; k++)
+                if (streq(section_defs[k].kind, kind)) {
+                        int i = key_index(&section_defs[k], key);
+                        if (i >= 0 && h->key_loc[i].line > 0)
+                                return h->key_loc[i];
+                }
+        return h->loc;
+}
+
 /* Where key was set, else the section line, else the profile as a whole. */
 static Loc where(ParseState *s, const SectionHead *h, SectionKind kind, const char *key) {
         if (key) {
@@ -381,6 +391,14 @@ static void check_partitions(ParseState *s, MountUse **mounts, size_t *n_mounts)
                         profile_error(s, where(s, &x->head, k, "VolumeGroup"), "VolumeGroup= is only for a partition with Type=lvm");
                 if (x->type == PART_BIOS_GRUB && d->table != TABLE_GPT)
                         profile_error(s, where(s, &x->head, k, "Type"), "Type=bios_grub needs a disk with Table=gpt");
+                /* FAT32, which UEFI firmware reads, needs 65525 clusters (33M
+                 * with 512-byte clusters), and GRUB keeps two copies of itself
+                 * there (its boot entry's and the removable path's). */
+                if (x->type == PART_ESP && !x->size.rest && x->size.bytes && x->size.bytes < ESP_MIN_SIZE)
+                        profile_error(s, where(s, &x->head, k, "Size"),
+                                      "the EFI system partition '%s/%s' is too small: at least %uM (FAT32, which UEFI firmware "
+                                      "reads, needs 65525 clusters, and GRUB keeps two copies of itself there)",
+                                      dname, x->head.name, (unsigned) (ESP_MIN_SIZE / MiB));
         }
 
         /* Per disk: one "rest", a table that holds them all, something to format. */
@@ -441,7 +459,12 @@ static void check_volume_groups(ParseState *s, MountUse **mounts, size_t *n_moun
                 if (v->size == 0)
                         profile_error(s, v->head.loc, "volume '%s/%s' has no Size=", v->head.parent, v->head.name);
                 check_label(s, v->label, v->format, where(s, &v->head, k, "Label"));
-                if (!isempty(v->mount)) {
+                if (streq(strempty(v->mount), "/") || streq(strempty(v->mount), "/boot") || streq(strempty(v->mount), "/boot/efi"))
+                        profile_error(s, where(s, &v->head, k, "Mount"),
+                                      "volume '%s/%s' cannot be mounted at %s: the installer and the firmware need it on a "
+                                      "partition (give a [Partition] Mount=%s)",
+                                      v->head.parent, v->head.name, v->mount, v->mount);
+                else if (!isempty(v->mount)) {
                         if (v->format == FS_NONE || v->format == FS_SWAP)
                                 profile_error(s, where(s, &v->head, k, "Mount"),
                                               "volume '%s/%s' cannot be mounted: it has no filesystem (Format=%s)", v->head.parent,

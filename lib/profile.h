@@ -204,6 +204,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Profile *, profile_free)
 /* The normalised profile, every default filled in. */
 void profile_print(const Profile *p, FILE *f);
 
+/* The smallest EFI system partition (see profile-validate.c). */
+#define ESP_MIN_SIZE (UINT64_C(64) << 20)
+
+/* Where KEY of a section of kind KIND ("Partition") was set, or the
+ * [Section] line when it was not (for the plan's messages). */
+Loc profile_where(const SectionHead *h, const char *kind, const char *key);
+
 /* Lookups by name; NULL when absent. */
 Disk *profile_find_disk(const Profile *p, const char *name);
 VolumeGroup *profile_find_volume_group(const Profile *p, const char *name);
