@@ -26,7 +26,7 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # Each library through pkg-config, each for its own job.
 LIB_PKGS       := inih libarchive
 BUILD_PKGS     := $(LIB_PKGS) libisoburn-1
-FIRSTBOOT_PKGS := $(LIB_PKGS) blkid libparted xenlight xlutil xentoollog
+FIRSTBOOT_PKGS := $(LIB_PKGS) blkid libparted xenlight xlutil xentoollog xenstore
 TEST_PKGS      := $(LIB_PKGS) cmocka
 
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
@@ -36,7 +36,8 @@ LVM_LIBS  := -llvm2cmd
 
 LIB_SRC       := $(wildcard lib/*.c)
 BUILD_SRC     := $(wildcard builder/*.c)
-FIRSTBOOT_SRC := $(wildcard firstboot/*.c)
+# hyperion-block is a program of its own: the guests' disks' hotplug script.
+FIRSTBOOT_SRC := $(filter-out firstboot/hyperion-block.c,$(wildcard firstboot/*.c))
 TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 
 # Debian packages: to build, to run the tests, to build images.
@@ -45,7 +46,7 @@ DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev python3 openssh-client xorr
 DEPS_RUN   := debootstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
 DEPS_E2E   := qemu-system-x86 ovmf seabios xorriso fdisk lvm2 e2fsprogs python3 util-linux openssh-client
 
-all: build/hyperion-build build/hyperion-firstboot
+all: build/hyperion-build build/hyperion-firstboot build/hyperion-block
 
 # Objects: build/ (plain) and build-san/ (sanitizers), same rules.
 define objrules
@@ -66,6 +67,10 @@ $(eval $(call objrules,build-san,$(SANITIZE)))
 build/hyperion-build: $(patsubst %.c,build/%.o,$(BUILD_SRC) $(LIB_SRC))
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,$(BUILD_PKGS))
+
+build/hyperion-block: build/firstboot/hyperion-block.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,xenstore)
 
 build/hyperion-firstboot: $(patsubst %.c,build/%.o,$(FIRSTBOOT_SRC) $(LIB_SRC))
 	@echo "  LD      $@"
@@ -140,7 +145,7 @@ install: all
 	cp -R --no-preserve=ownership Makefile lib firstboot debian man live $(DESTDIR)$(DATADIR)/source/
 
 # What the hyperion-firstboot Debian package holds (debian/rules calls it).
-install-firstboot: build/hyperion-firstboot
+install-firstboot: build/hyperion-firstboot build/hyperion-block
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDDIR) \
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)/etc/logrotate.d
 	install -m 0644 live/hyperion-guests.service live/hyperion-report.service $(DESTDIR)$(SYSTEMDDIR)/
@@ -149,6 +154,8 @@ install-firstboot: build/hyperion-firstboot
 	install -d $(DESTDIR)$(SYSTEMDDIR)/xendomains.service.d
 	install -m 0644 live/xendomains-hyperion.conf $(DESTDIR)$(SYSTEMDDIR)/xendomains.service.d/hyperion.conf
 	install -m 0755 build/hyperion-firstboot $(DESTDIR)$(SBINDIR)/
+	install -d $(DESTDIR)/usr/lib/hyperion
+	install -m 0755 build/hyperion-block $(DESTDIR)/usr/lib/hyperion/block
 	install -m 0644 man/hyperion-profile.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/hyperion-firstboot.8 $(DESTDIR)$(MANDIR)/man8/
 

@@ -88,5 +88,8 @@ int stage_iso(Build *b);       /* iso.c */
 extern volatile int build_interrupted;
 int build_check_interrupted(void);
 
+/* The ISO's volume id (iso.c). */
+char *iso_volume_id(const Build *b);
+
 /* A cache file name for a stage and its key: cache/NAME-KEY16.tar.zst */
 char *cache_path(const Build *b, const char *name, const char *key, const char *suffix);

@@ -90,7 +90,8 @@ static const GuestFile guest_files[] = {
           "\tfi\n"
           "done\n"
           "failed=$(systemctl list-units --state=failed --no-legend --plain | awk '{ printf \"%s%s\", sep, $1; sep = \",\" }')\n"
-          "echo \"" GUEST_READY_PREFIX "$(uname -n) up after $up s: multi-user; swap ${swap:-none}; address ${addr:-none}; ssh $ssh; failed ${failed:-none}\"\n" },
+          "domain=$(cat /sys/hypervisor/uuid 2>/dev/null)\n"
+          "echo \"" GUEST_READY_PREFIX "$(uname -n) up after $up s: multi-user; swap ${swap:-none}; address ${addr:-none}; ssh $ssh; failed ${failed:-none}; domain ${domain:-unknown}\"\n" },
         { "etc/systemd/system/" GUEST_READY_UNIT, 0644,
           "# hyperion: once multi-user.target is reached, one line on the console\n"
           "# (hvc0) that says so, for the host's report.\n"

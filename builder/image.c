@@ -20,6 +20,7 @@
 #include "build.h"
 #include "image.h"
 #include "log.h"
+#include "medium.h"
 #include "run.h"
 #include "sha256.h"
 #include "strutil.h"
@@ -102,6 +103,15 @@ int stage_customise(Build *b) {
             (r = write_file_under(b->root, "etc/fstab", "# The live system mounts nothing from /etc/fstab.\n", 0644)) < 0)
                 return r;
         if ((r = tree_set_locale(b->root, h->locale)) < 0 || (r = tree_set_timezone(b->root, h->timezone)) < 0)
+                return r;
+        /* The ISO this image goes on, as the installer will see it on a disk. */
+        _cleanup_free_ char *label = iso_volume_id(b), *uuid = medium_iso_uuid(b->source_date_epoch);
+        _cleanup_free_ char *medium = xasprintf("# The ISO this live system was built into, as libblkid sees it: the\n"
+                                                "# installer never takes a disk that holds it for one to install.\n"
+                                                "LABEL=%s\nUUID=%s\n",
+                                                label, uuid);
+        _cleanup_free_ char *dir = path_join(b->root, "usr/lib/hyperion");
+        if ((r = RUN(NULL, "mkdir", "-p", dir)) < 0 || (r = write_file_under(b->root, MEDIUM_IDENTITY_FILE + 1, medium, 0644)) < 0)
                 return r;
         return 0;
 }

@@ -25,6 +25,7 @@
 #include "build.h"
 #include "image.h"
 #include "log.h"
+#include "medium.h"
 #include "run.h"
 #include "sha256.h"
 #include "size.h"
@@ -50,19 +51,9 @@ static const struct {
         { "Rescue shell (the live system; installs nothing)", "hyperion.install=no" },
 };
 
-static char *volume_id(const Build *b) {
+char *iso_volume_id(const Build *b) {
         /* ISO 9660 volume ids are 32 characters at most. */
         return xstrndup(b->profile->image.label, 32);
-}
-
-/* "2026112109154400": the ISO's own notation of a date (the volume UUID). */
-static char *iso_date(int64_t epoch) {
-        time_t t = (time_t) epoch;
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        char buf[32];
-        strftime(buf, sizeof buf, "%Y%m%d%H%M%S00", &tm);
-        return xstrdup(buf);
 }
 
 static int write_grub_cfg(const Build *b, const char *iso, const char *id) {
@@ -233,7 +224,7 @@ static int xorriso_run(char **argv) {
 
 int stage_iso(Build *b) {
         _cleanup_free_ char *iso = path_join(b->work, "iso");
-        _cleanup_free_ char *date = iso_date(b->source_date_epoch);
+        _cleanup_free_ char *date = medium_iso_date(b->source_date_epoch);
         _cleanup_free_ char *id = xasprintf("hyperion-%s-%s", b->profile->name, date);
         _cleanup_free_ char *efi_img = NULL;
         _cleanup_free_ char *grubdir = path_join(iso, "boot/grub");
@@ -243,7 +234,7 @@ int stage_iso(Build *b) {
         if ((r = clamp_mtimes(iso, b->source_date_epoch)) < 0)
                 return r;
 
-        _cleanup_free_ char *vol = volume_id(b);
+        _cleanup_free_ char *vol = iso_volume_id(b);
         _cleanup_free_ char *partial = xasprintf("%s.partial", b->output);
         _cleanup_free_ char *moddate = xasprintf("--modification-date=%s", date);
         _cleanup_free_ char *nowtime = xasprintf("=%lld", (long long) b->source_date_epoch);

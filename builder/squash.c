@@ -15,6 +15,7 @@
 
 #include "build.h"
 #include "log.h"
+#include "sha256.h"
 #include "medium.h"
 #include "run.h"
 #include "size.h"
@@ -94,5 +95,13 @@ int stage_squash(Build *b) {
         char sz[SIZE_BUF];
         if (stat(b->squashfs, &st) == 0)
                 log_info("root image: %s", format_size_human(sz, (uint64_t) st.st_size));
-        return 0;
+        /* Its checksum beside it: the installer's journal names the image it installs. */
+        char hex[65];
+        if ((r = sha256_file(b->squashfs, hex)) < 0)
+                return log_error_errno(r, "cannot read '%s': %m", b->squashfs);
+        _cleanup_free_ char *iso = path_join(b->work, "iso"), *line = xasprintf("%s  %s\n", hex, MEDIUM_ROOT_IMAGE);
+        _cleanup_free_ char *dir = path_join(iso, "hyperion");
+        if ((r = RUN(NULL, "mkdir", "-p", dir)) < 0)
+                return r;
+        return write_file_under(iso, MEDIUM_ROOT_IMAGE_SHA256, line, 0644);
 }

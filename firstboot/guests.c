@@ -170,6 +170,10 @@ static int build_config(libxl_ctx *ctx, const Domain *d, libxl_domain_config *dc
         libxl_domain_type type = d->type == GUEST_PV ? LIBXL_DOMAIN_TYPE_PV : LIBXL_DOMAIN_TYPE_PVH;
         dc->c_info.type = type;
         dc->c_info.name = xstrdup(d->head.name);
+        /* A UUID of its own for each domain, as xl gives one: the guest prints
+         * it (/sys/hypervisor/uuid) with its "up" line, so the report reads
+         * this domain's line and not the one before a reboot. */
+        libxl_uuid_generate(&dc->c_info.uuid);
         libxl_domain_build_info_init_type(&dc->b_info, type);
         dc->b_info.max_vcpus = (int) d->vcpus;
         if (libxl_cpu_bitmap_alloc(ctx, &dc->b_info.avail_vcpus, (int) d->vcpus) != 0)
@@ -262,8 +266,9 @@ int guests_create(const Profile *p) {
                         log_info("guest %s: not started at boot (AutoStart=no)", name);
                         continue;
                 }
-                if (xl_guest_state(&xl, name, &domid, NULL, NULL)) {
-                        log_info("guest %s: exists already (id %u), left alone", name, domid);
+                XlGuest g;
+                if (xl_guest(&xl, name, &g)) {
+                        log_info("guest %s: exists already (id %u), left alone", name, g.domid);
                         link_autostart(d);
                         continue;
                 }

@@ -12,10 +12,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "medium.h"
 #include "macro.h"
 #include "run.h"
 #include "size.h"
@@ -115,6 +118,7 @@ void disk_init(ProbedDisk *d, const char *path, const char *name) {
                 .wwn = xstrdup(""),
                 .by_id = xcalloc(1, sizeof(char *)),
                 .table = xstrdup(""),
+                .in_use = xcalloc(1, sizeof(char *)),
         };
 }
 
@@ -133,16 +137,35 @@ static void disk_release(ProbedDisk *d) {
                 free(d->parts[i].vg);
         }
         free(d->vg);
+        free(d->iso_label);
+        free(d->iso_uuid);
         free(d->parts);
         free(d->fstype);
         free(d->label);
+        free(d->uuid);
+        strv_free(d->in_use);
 }
 
 void inventory_release(Inventory *inv) {
         for (size_t i = 0; i < inv->n_disks; i++)
                 disk_release(&inv->disks[i]);
         free(inv->disks);
+        for (size_t i = 0; i < inv->n_nics; i++) {
+                free(inv->nics[i].name);
+                free(inv->nics[i].mac);
+        }
+        free(inv->nics);
+        free(inv->root_image);
+        free(inv->root_image_id);
+        free(inv->guest_archive);
         *inv = (Inventory) {};
+}
+
+ProbedNic *inventory_add_nic(Inventory *inv, const char *name, const char *mac, bool wireless) {
+        inv->nics = xrealloc(inv->nics, (inv->n_nics + 1) * sizeof(ProbedNic));
+        ProbedNic *n = &inv->nics[inv->n_nics++];
+        *n = (ProbedNic) { .name = xstrdup(name), .mac = xstrdup(mac), .wireless = wireless };
+        return n;
 }
 
 ProbedDisk *inventory_add(Inventory *inv) {
@@ -257,7 +280,7 @@ int probe_contents(ProbedDisk *d, int fd) {
         blkid_probe_enable_partitions(pr, 1);
         blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
         blkid_probe_enable_superblocks(pr, 1);
-        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL);
+        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID);
         int r = blkid_do_safeprobe(pr);
         if (r < 0) {
                 /* Several signatures that contradict each other: that is data too. */
@@ -268,9 +291,16 @@ int probe_contents(ProbedDisk *d, int fd) {
                 return 0; /* nothing at all */
 
         const char *pt = blkid_value(pr, "PTTYPE");
+        /* A hybrid ISO is a partition table and an iso9660 filesystem at once. */
+        const char *type = blkid_value(pr, "TYPE");
+        if (pt && type && streq(type, "iso9660")) {
+                d->iso_label = dup_or_null(blkid_value(pr, "LABEL"));
+                d->iso_uuid = dup_or_null(blkid_value(pr, "UUID"));
+        }
         if (!pt) {
                 d->fstype = dup_or_null(blkid_value(pr, "TYPE"));
                 d->label = dup_or_null(blkid_value(pr, "LABEL"));
+                d->uuid = dup_or_null(blkid_value(pr, "UUID"));
                 if (d->fstype && streq(d->fstype, "LVM2_member"))
                         d->vg = lvm_vg_name_at(fd, 0, d->size);
                 return 0;
@@ -315,27 +345,226 @@ static int probe_size(ProbedDisk *d, int fd) {
         return 0;
 }
 
-/* The whole disk holding the live medium, as "major:minor" of the disk. */
-static char *boot_medium_disk(void) {
+/* ---- the machine ----------------------------------------------------------- */
+
+void probe_identity(ProbedDisk *disk, const char *devno) {
+        _cleanup_free_ char *sys = xasprintf("/sys/dev/block/%s", devno);
+        set_str(&disk->model, read_attr(sys, "device/model"));
+        set_str(&disk->serial, read_attr(sys, "device/serial"));
+        set_str(&disk->wwn, read_attr(sys, "device/wwid"));
+        /* udev knows the ATA serial and WWN, which sysfs does not show. */
+        _cleanup_free_ char *dbpath = xasprintf("/run/udev/data/b%s", devno), *db = NULL;
+        if (read_full_file(dbpath, &db, NULL) == 0) {
+                _cleanup_free_ char *model = udev_property(db, "ID_MODEL_ENC");
+                if (model)
+                        set_str(&disk->model, udev_decode(model));
+                set_str(&disk->serial, udev_property(db, "ID_SERIAL_SHORT"));
+                char *wwn = udev_property(db, "ID_WWN_WITH_EXTENSION");
+                set_str(&disk->wwn, wwn ? wwn : udev_property(db, "ID_WWN"));
+        }
+        strv_free(disk->by_id);
+        disk->by_id = by_id_links(disk->path);
+}
+
+/* "M:m" of the whole disk a block device M:m belongs to (itself when whole). */
+static char *whole_disk(unsigned maj, unsigned min) {
+        _cleanup_free_ char *sys = xasprintf("/sys/dev/block/%u:%u", maj, min);
+        _cleanup_free_ char *part = path_join(sys, "partition");
+        if (access(part, F_OK) == 0)
+                return read_attr(sys, "../dev");
+        return xasprintf("%u:%u", maj, min);
+}
+
+static char *whole_disk_of_devno(dev_t d) {
+        return whole_disk(major(d), minor(d));
+}
+
+/* The whole disk a loop device's backing file lives on, or the loop itself. */
+static char *under_loop(unsigned maj, unsigned min) {
+        _cleanup_free_ char *sys = xasprintf("/sys/dev/block/%u:%u", maj, min);
+        _cleanup_free_ char *backing = read_attr(sys, "loop/backing_file");
+        struct stat st;
+        if (!isempty(backing) && stat(backing, &st) == 0)
+                return whole_disk_of_devno(st.st_dev);
+        return whole_disk(maj, min);
+}
+
+/* The disks ("M:m") the live system runs from: the one mounted as its
+ * medium, or, for an ISO file loop-mounted from another disk (live-boot's
+ * findiso=), the disk that holds the file. */
+static char **mounted_media(void) {
+        char **l = xcalloc(1, sizeof(char *));
         _cleanup_free_ char *mi = NULL;
         if (read_full_file("/proc/self/mountinfo", &mi, NULL) < 0)
-                return NULL;
-        for (char *l = strtok(mi, "\n"); l; l = strtok(NULL, "\n")) {
+                return l;
+        _cleanup_strv_free_ char **lines = strv_split_lines(mi);
+        for (char **line = lines; *line; line++) {
                 unsigned maj, min;
                 char mp[512];
-                /* id parent major:minor root mountpoint ... */
-                if (sscanf(l, "%*u %*u %u:%u %*s %511s", &maj, &min, mp) != 3)
+                if (sscanf(*line, "%*u %*u %u:%u %*s %511s", &maj, &min, mp) != 3)
                         continue;
-                if (!streq(mp, "/run/live/medium") && !streq(mp, "/lib/live/mount/medium"))
+                if (!streq(mp, "/run/live/medium") && !streq(mp, "/lib/live/mount/medium") && !streq(mp, "/run/live/findiso"))
                         continue;
-                /* A partition's sysfs folder has a "partition" file; its parent is the disk. */
-                _cleanup_free_ char *sys = xasprintf("/sys/dev/block/%u:%u", maj, min);
-                _cleanup_free_ char *part = path_join(sys, "partition");
-                if (access(part, F_OK) == 0)
-                        return read_attr(sys, "../dev");
-                return xasprintf("%u:%u", maj, min);
+                strv_consume(&l, under_loop(maj, min));
+        }
+        return l;
+}
+
+/* What the builder wrote of the ISO this system is part of. */
+static void medium_identity(char **label, char **uuid) {
+        const char *path = getenv("HYPERION_MEDIUM_IDENTITY");
+        _cleanup_free_ char *text = NULL;
+        *label = *uuid = NULL;
+        if (read_full_file(isempty(path) ? MEDIUM_IDENTITY_FILE : path, &text, NULL) < 0)
+                return;
+        _cleanup_strv_free_ char **lines = strv_split_lines(text);
+        for (char **l = lines; *l; l++) {
+                if (startswith(*l, "LABEL="))
+                        *label = xstrdup(*l + 6);
+                else if (startswith(*l, "UUID="))
+                        *uuid = xstrdup(*l + 5);
+        }
+}
+
+static bool same_iso(const char *fstype, const char *label, const char *uuid, const char *want_label, const char *want_uuid) {
+        return fstype && streq(fstype, "iso9660") && label && uuid && streq(label, want_label) && streq(uuid, want_uuid);
+}
+
+/* Does the disk hold this very ISO (burnt onto it, or in a partition)? */
+static bool holds_this_iso(const ProbedDisk *d, const char *label, const char *uuid) {
+        if (!label || !uuid)
+                return false;
+        if (same_iso("iso9660", d->iso_label, d->iso_uuid, label, uuid) || same_iso(d->fstype, d->label, d->uuid, label, uuid))
+                return true;
+        for (size_t i = 0; i < d->n_parts; i++)
+                if (same_iso(d->parts[i].fstype, d->parts[i].label, d->parts[i].uuid, label, uuid))
+                        return true;
+        return false;
+}
+
+/* What uses the block device whole (M:m) or its partitions now: mounts,
+ * swap, device-mapper holders (active LVM volumes). For an image file, the
+ * loop devices over it. */
+static void probe_in_use(ProbedDisk *d, char *const *loops_over_it) {
+        _cleanup_strv_free_ char **mine = xcalloc(1, sizeof(char *));
+        if (!d->is_file)
+                strv_consume(&mine, xasprintf("%u:%u", major(d->devno), minor(d->devno)));
+        for (char *const *l = loops_over_it; l && *l; l++)
+                strv_push(&mine, *l);
+        _cleanup_free_ char *mi = NULL;
+        if (read_full_file("/proc/self/mountinfo", &mi, NULL) == 0) {
+                _cleanup_strv_free_ char **lines = strv_split_lines(mi);
+                for (char **line = lines; *line; line++) {
+                        unsigned maj, min;
+                        char mp[512];
+                        if (sscanf(*line, "%*u %*u %u:%u %*s %511s", &maj, &min, mp) != 3 || maj == 0)
+                                continue;
+                        _cleanup_free_ char *w = whole_disk(maj, min);
+                        if (strv_contains(mine, w))
+                                strv_consume(&d->in_use, xasprintf("%u:%u is mounted at %s", maj, min, mp));
+                }
+        }
+        _cleanup_free_ char *swaps = NULL;
+        if (read_full_file("/proc/swaps", &swaps, NULL) == 0) {
+                _cleanup_strv_free_ char **lines = strv_split_lines(swaps);
+                for (char **line = lines + (lines[0] ? 1 : 0); *line; line++) {
+                        _cleanup_strv_free_ char **w = strv_split_ws(*line);
+                        struct stat st;
+                        if (!w[0] || stat(w[0], &st) < 0 || !S_ISBLK(st.st_mode))
+                                continue;
+                        _cleanup_free_ char *whole = whole_disk_of_devno(st.st_rdev);
+                        if (strv_contains(mine, whole))
+                                strv_consume(&d->in_use, xasprintf("%s is swap in use", w[0]));
+                }
+        }
+        /* holders: /sys/dev/block/M:m/holders and each partition's */
+        for (char **m = mine; *m; m++) {
+                _cleanup_free_ char *sys = xasprintf("/sys/dev/block/%s", *m);
+                _cleanup_strv_free_ char **dirs = xcalloc(1, sizeof(char *));
+                strv_consume(&dirs, path_join(sys, "holders"));
+                _cleanup_(closedirp) DIR *dd = opendir(sys);
+                struct dirent *e;
+                while (dd && (e = readdir(dd))) {
+                        _cleanup_free_ char *sub = path_join(sys, e->d_name), *part = path_join(sub, "partition");
+                        if (e->d_name[0] != '.' && access(part, F_OK) == 0)
+                                strv_consume(&dirs, path_join(sub, "holders"));
+                }
+                for (char **h = dirs; *h; h++) {
+                        _cleanup_(closedirp) DIR *hd = opendir(*h);
+                        while (hd && (e = readdir(hd))) {
+                                if (e->d_name[0] == '.')
+                                        continue;
+                                _cleanup_free_ char *dmdir = xasprintf("/sys/block/%s/dm", e->d_name);
+                                _cleanup_free_ char *name = read_attr(dmdir, "name");
+                                strv_consume(&d->in_use, isempty(name) ? xasprintf("%s holds it", e->d_name)
+                                                                       : xasprintf("%s (%s) is active on it", e->d_name, name));
+                        }
+                }
+        }
+}
+
+/* Loop devices ("M:m") whose backing file is the file of st. */
+static char **loops_over(const struct stat *st) {
+        char **l = xcalloc(1, sizeof(char *));
+        _cleanup_(closedirp) DIR *d = opendir("/sys/block");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+                if (!startswith(e->d_name, "loop"))
+                        continue;
+                _cleanup_free_ char *sys = path_join("/sys/block", e->d_name);
+                _cleanup_free_ char *backing = read_attr(sys, "loop/backing_file");
+                struct stat bs;
+                if (!isempty(backing) && stat(backing, &bs) == 0 && bs.st_dev == st->st_dev && bs.st_ino == st->st_ino)
+                        strv_consume(&l, read_attr(sys, "dev"));
+        }
+        return l;
+}
+
+/* Physical network cards: a device behind them; by name. */
+static void probe_nics(Inventory *inv) {
+        struct dirent **list = NULL;
+        int n = scandir("/sys/class/net", &list, NULL, alphasort);
+        for (int i = 0; i < n; i++) {
+                const char *name = list[i]->d_name;
+                _cleanup_free_ char *dir = path_join("/sys/class/net", name);
+                _cleanup_free_ char *dev = path_join(dir, "device"), *wl = path_join(dir, "wireless"), *phy = path_join(dir, "phy80211");
+                if (name[0] != '.' && access(dev, F_OK) == 0) {
+                        _cleanup_free_ char *mac = read_attr(dir, "address");
+                        inventory_add_nic(inv, name, mac, access(wl, F_OK) == 0 || access(phy, F_OK) == 0);
+                }
+                free(list[i]);
+        }
+        free(list);
+}
+
+char *live_medium_file(const char *env_var, const char *rel) {
+        /* Where live-boot mounts the medium it booted from (trixie, bookworm). */
+        static const char *const live_media[] = { "/run/live/medium", "/lib/live/mount/medium", NULL };
+        const char *env = getenv(env_var);
+        if (!isempty(env))
+                return access(env, R_OK) == 0 ? xstrdup(env) : NULL;
+        for (size_t i = 0; live_media[i]; i++) {
+                _cleanup_free_ char *p = path_join(live_media[i], rel);
+                if (access(p, R_OK) == 0)
+                        return TAKE_PTR(p);
         }
         return NULL;
+}
+
+/* Everything but the disks, read once. */
+static void probe_machine(Inventory *inv) {
+        inv->memory = probe_memory();
+        probe_nics(inv);
+        inv->efi = access("/sys/firmware/efi", F_OK) == 0;
+        _cleanup_free_ char *misc = NULL;
+        inv->device_mapper = read_full_file("/proc/misc", &misc, NULL) == 0 && strstr(misc, " device-mapper\n");
+        inv->root_image = live_medium_file("HYPERION_ROOT_IMAGE", MEDIUM_ROOT_IMAGE);
+        _cleanup_free_ char *sumfile = live_medium_file("HYPERION_ROOT_IMAGE_SHA256", MEDIUM_ROOT_IMAGE_SHA256), *sum = NULL;
+        if (sumfile && read_full_file(sumfile, &sum, NULL) == 0 && strlen(sum) >= 64)
+                inv->root_image_id = xstrndup(sum, 64);
+        inv->guest_archive = live_medium_file("HYPERION_GUEST_ARCHIVE", MEDIUM_GUEST_ARCHIVE);
+        if (getrandom(&inv->seed, sizeof inv->seed, 0) != (ssize_t) sizeof inv->seed)
+                inv->seed = (uint64_t) time(NULL) ^ ((uint64_t) getpid() << 32);
 }
 
 static bool skip_block_device(const char *name) {
@@ -347,13 +576,16 @@ static bool skip_block_device(const char *name) {
 }
 
 int probe_system(Inventory *inv) {
-        *inv = (Inventory) { .memory = probe_memory() };
+        *inv = (Inventory) {};
+        probe_machine(inv);
         /* Serials and by-id names come from udev: let it finish with the disks. */
         (void) run((char *[]) { "udevadm", "settle", "--timeout=60", NULL }, &(RunOptions) { .quiet = true });
         _cleanup_(closedirp) DIR *d = opendir("/sys/block");
         if (!d)
                 return log_error_errno(errno, "cannot list /sys/block: %m");
-        _cleanup_free_ char *medium = boot_medium_disk();
+        _cleanup_strv_free_ char **media = mounted_media();
+        _cleanup_free_ char *iso_label = NULL, *iso_uuid = NULL;
+        medium_identity(&iso_label, &iso_uuid);
         _cleanup_strv_free_ char **names = xcalloc(1, sizeof(char *));
         struct dirent *e;
         while ((e = readdir(d)))
@@ -372,25 +604,13 @@ int probe_system(Inventory *inv) {
                 disk_init(disk, devpath, *n);
                 _cleanup_free_ char *removable = read_attr(sys, "removable"), *rot = read_attr(sys, "queue/rotational");
                 _cleanup_free_ char *devno = read_attr(sys, "dev");
+                unsigned ma = 0, mi = 0;
+                if (sscanf(devno, "%u:%u", &ma, &mi) == 2)
+                        disk->devno = makedev(ma, mi);
                 disk->removable = streq(removable, "1");
                 disk->rotational = streq(rot, "1");
-                disk->boot_medium = medium && streq(medium, devno);
-                set_str(&disk->model, read_attr(sys, "device/model"));
-                set_str(&disk->serial, read_attr(sys, "device/serial"));
-                set_str(&disk->wwn, read_attr(sys, "device/wwid"));
-
-                /* udev knows the ATA serial and WWN, which sysfs does not show. */
-                _cleanup_free_ char *dbpath = xasprintf("/run/udev/data/b%s", devno), *db = NULL;
-                if (read_full_file(dbpath, &db, NULL) == 0) {
-                        _cleanup_free_ char *model = udev_property(db, "ID_MODEL_ENC");
-                        if (model)
-                                set_str(&disk->model, udev_decode(model));
-                        set_str(&disk->serial, udev_property(db, "ID_SERIAL_SHORT"));
-                        char *wwn = udev_property(db, "ID_WWN_WITH_EXTENSION");
-                        set_str(&disk->wwn, wwn ? wwn : udev_property(db, "ID_WWN"));
-                }
-                strv_free(disk->by_id);
-                disk->by_id = by_id_links(devpath);
+                disk->boot_medium = strv_contains(media, devno);
+                probe_identity(disk, devno);
 
                 _cleanup_close_ int fd = open(devpath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
                 if (fd < 0) {
@@ -405,12 +625,17 @@ int probe_system(Inventory *inv) {
                 r = probe_contents(disk, fd);
                 if (r < 0)
                         return r;
+                disk->boot_medium |= holds_this_iso(disk, iso_label, iso_uuid);
+                probe_in_use(disk, NULL);
         }
         return 0;
 }
 
 int probe_paths(char *const *paths, Inventory *inv) {
-        *inv = (Inventory) { .memory = probe_memory() };
+        *inv = (Inventory) {};
+        probe_machine(inv);
+        _cleanup_free_ char *iso_label = NULL, *iso_uuid = NULL;
+        medium_identity(&iso_label, &iso_uuid);
         for (char *const *p = paths; p && *p; p++) {
                 const char *b = strrchr(*p, '/');
                 ProbedDisk *disk = inventory_add(inv);
@@ -421,11 +646,24 @@ int probe_paths(char *const *paths, Inventory *inv) {
                 int r = probe_size(disk, fd);
                 if (r < 0)
                         return r;
-                if (disk->is_file)
+                struct stat st;
+                if (fstat(fd, &st) < 0)
+                        return log_error_errno(errno, "cannot stat '%s': %m", *p);
+                if (disk->is_file) {
+                        disk->devno = st.st_dev;
+                        disk->ino = st.st_ino;
                         set_str(&disk->model, xstrdup("image file"));
+                } else {
+                        disk->devno = st.st_rdev;
+                        _cleanup_free_ char *devno = xasprintf("%u:%u", major(st.st_rdev), minor(st.st_rdev));
+                        probe_identity(disk, devno);
+                }
                 r = probe_contents(disk, fd);
                 if (r < 0)
                         return r;
+                disk->boot_medium |= holds_this_iso(disk, iso_label, iso_uuid);
+                _cleanup_strv_free_ char **loops = disk->is_file ? loops_over(&st) : NULL;
+                probe_in_use(disk, loops);
         }
         return 0;
 }

@@ -2,18 +2,26 @@
 /*
  * probe.h: what disks the machine has, and what is on them.
  *
- * probe_system() lists the whole disks under /sys/block with their size,
- * model, serial, WWN and /dev/disk/by-id names (from udev's database when
- * udev runs, else from sysfs), marks the medium the live system booted
- * from, and reads each disk's partition table and signatures with libblkid
- * (read-only). probe_paths() does the same for given block devices or
- * image files (--disk). Nothing here ever opens a disk for writing.
+ * probe_system() lists the whole disks under /sys/block with their device
+ * number, size, model, serial, WWN and /dev/disk/by-id names (from udev's
+ * database when udev runs, else from sysfs), reads each disk's partition
+ * table and signatures with libblkid and its LVM labels (read-only), notes
+ * what uses it now (mounts, swap, active volumes), and marks the medium
+ * the live system booted from however it was booted: the disk mounted as
+ * the live medium, the disk holding a loop-mounted ISO file, any disk that
+ * holds this very ISO (its volume label and UUID, which the builder wrote
+ * into the image: MEDIUM_IDENTITY_FILE). It also reads the machine once
+ * for the plan: memory, network cards, the firmware (UEFI or BIOS),
+ * device-mapper, the root image and guest archive on the medium.
+ * probe_paths() does the same for given block devices or image files
+ * (--disk). Nothing here ever opens a disk for writing.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 typedef struct ProbedPart {
         unsigned number;
@@ -26,6 +34,8 @@ typedef struct ProbedPart {
 
 typedef struct ProbedDisk {
         char *path;          /* /dev/sda, or the image file as given */
+        dev_t devno;         /* a block device's number; an image file: its st_dev */
+        ino_t ino;           /* an image file's inode */
         char *name;          /* sda, or the file's base name */
         uint64_t size;       /* bytes */
         unsigned sector_size;
@@ -42,18 +52,42 @@ typedef struct ProbedDisk {
         size_t n_parts;
         char *fstype;        /* a signature on the whole disk (no table), or NULL */
         char *label;
+        char *uuid;          /* that signature's UUID */
+        char *iso_label;     /* a hybrid ISO on the whole disk: its volume label and UUID */
+        char *iso_uuid;
         char *vg;            /* the whole disk is an LVM physical volume of this group */
         bool ambiguous;      /* libblkid found contradicting signatures */
+        char **in_use;       /* what uses it now: "/dev/sdc1 mounted at /mnt", "dm-0 (vg0-io--disk) active" */
 } ProbedDisk;
+
+typedef struct ProbedNic {
+        char *name;
+        char *mac;
+        bool wireless;
+} ProbedNic;
 
 typedef struct Inventory {
         ProbedDisk *disks;
         size_t n_disks;
-        uint64_t memory; /* bytes of RAM */
+        uint64_t memory;     /* bytes of RAM */
+        ProbedNic *nics;     /* physical network cards, by name */
+        size_t n_nics;
+        bool efi;            /* booted through UEFI */
+        bool device_mapper;  /* in the kernel: LVM volumes can be activated */
+        char *root_image;    /* the live medium's root image, or NULL */
+        char *root_image_id; /* its SHA-256 as the builder recorded it, or NULL */
+        char *guest_archive; /* the guests' root archive, or NULL */
+        uint64_t seed;       /* random, for the plan's UUIDs */
 } Inventory;
 
 int probe_system(Inventory *inv);
 int probe_paths(char *const *paths, Inventory *inv);
+/* Model, serial, WWN and by-id names of a block device ("8:16"), from sysfs
+ * and udev's database. */
+void probe_identity(ProbedDisk *d, const char *devno);
+/* A file of the medium the live system booted from (REL inside it), or the
+ * file the environment variable ENV_VAR names; NULL when not readable. */
+char *live_medium_file(const char *env_var, const char *rel);
 /* The volume group of the LVM physical volume at offset (its label and
  * metadata, read), or NULL. */
 char *lvm_vg_name_at(int fd, uint64_t offset, uint64_t size);
@@ -70,3 +104,5 @@ char *disk_describe(const ProbedDisk *d);
 /* Initialise with a path and name, every other field empty. */
 void disk_init(ProbedDisk *d, const char *path, const char *name);
 ProbedDisk *inventory_add(Inventory *inv);
+ProbedNic *inventory_add_nic(Inventory *inv, const char *name, const char *mac, bool wireless);
+

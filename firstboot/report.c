@@ -30,6 +30,7 @@ void guest_ready_done(GuestReady *g) {
         free(g->address);
         free(g->ssh);
         free(g->failed);
+        free(g->domain);
         *g = (GuestReady) {};
 }
 
@@ -68,36 +69,54 @@ static char *field(const char **p, const char *label) {
         if (!startswith(s, label))
                 return NULL;
         s += strlen(label);
+        size_t line = strcspn(s, "\r\n");
         const char *end = strstr(s, "; ");
-        size_t n = end ? (size_t) (end - s) : strcspn(s, "\r\n");
+        if (end && (size_t) (end - s) > line)
+                end = NULL;
+        size_t n = end ? (size_t) (end - s) : line;
         *p = end ? end + 2 : s + n;
         char *v = xstrndup(s, n);
         return strstrip(v);
 }
 
-int guest_ready_parse(const char *section, const char *name, GuestReady *ret) {
-        _cleanup_free_ char *needle = xasprintf(GUEST_READY_PREFIX "%s up after ", name);
-        const char *found = NULL;
-        for (const char *p = strstr(section, needle); p; p = strstr(p + 1, needle))
-                found = p;
-        if (!found)
-                return 0;
-        const char *p = found + strlen(needle);
+/* The fields after "NAME up after ". */
+static bool parse_ready(const char *p, GuestReady *ret) {
         char *end;
         unsigned long up = strtoul(p, &end, 10);
         if (end == p || !startswith(end, " s: multi-user; "))
-                return 0;
+                return false;
         p = end + strlen(" s: multi-user; ");
         GuestReady g = { .up_seconds = (unsigned) up };
         g.swap = field(&p, "swap ");
         g.address = g.swap ? field(&p, "address ") : NULL;
         g.ssh = g.address ? field(&p, "ssh ") : NULL;
         g.failed = g.ssh ? field(&p, "failed ") : NULL;
-        if (!g.failed) {
+        g.domain = g.failed ? field(&p, "domain ") : NULL;
+        if (!g.domain) {
                 guest_ready_done(&g);
-                return 0;
+                return false;
         }
         *ret = g;
+        return true;
+}
+
+int guest_ready_parse(const char *section, const char *name, const char *domain, GuestReady *ret) {
+        _cleanup_free_ char *needle = xasprintf(GUEST_READY_PREFIX "%s up after ", name);
+        /* The last line of that domain (of any, without one). */
+        const char *best = NULL;
+        GuestReady found = {};
+        for (const char *p = strstr(section, needle); p; p = strstr(p + 1, needle)) {
+                GuestReady g = {};
+                if (parse_ready(p + strlen(needle), &g) && (!domain || streq(g.domain, domain))) {
+                        guest_ready_done(&found);
+                        found = g;
+                        best = p;
+                } else
+                        guest_ready_done(&g);
+        }
+        if (!best)
+                return 0;
+        *ret = found;
         return 1;
 }
 
@@ -251,25 +270,23 @@ static int check_disk(Item *it, bool last) {
 static int check_guest(Item *it, Xl *xl, const ReportOptions *o, unsigned waited, bool last) {
         const Domain *d = it->domain;
         const char *name = d->head.name;
-        uint32_t domid;
-        uint64_t memory;
-        const char *state;
+        XlGuest x;
         char mem[SIZE_BUF];
-        if (!xl_guest_state(xl, name, &domid, &memory, &state)) {
+        if (!xl_guest(xl, name, &x)) {
                 if (!last && d->autostart)
                         return 0;
                 say("guest %s not running: no domain of that name%s", name, d->autostart ? "" : " (AutoStart=no)");
                 return 1;
         }
-        format_size(mem, memory);
+        format_size(mem, x.memory);
+        uint32_t domid = x.domid;
+        const char *state = x.state;
         _cleanup_free_ char *log = read_console(o->console_dir, name);
         time_t opened;
         const char *section = log ? console_current(log, &opened) : "";
-        /* The log's last domain must be this one, not the one before a reboot. */
-        uint32_t started = libxl_vm_get_start_time(xl->ctx, domid);
-        bool current = log && (opened == (time_t) -1 || started == 0 || opened + 5 >= (time_t) started);
+        /* This domain's line, not the one before a reboot: its UUID says. */
         GuestReady g = {};
-        if (current && streq(state, "running") && guest_ready_parse(section, name, &g) > 0) {
+        if (streq(state, "running") && guest_ready_parse(section, name, x.uuid, &g) > 0) {
                 _cleanup_free_ char *addr = streq(g.address, "none") ? xstrdup("none")
                                                                      : xasprintf("%s on %s", strchr(g.address, ' ') ? strchr(g.address, ' ') + 1 : g.address,
                                                                                  d->bridge);
@@ -285,7 +302,7 @@ static int check_guest(Item *it, Xl *xl, const ReportOptions *o, unsigned waited
                 return 0;
         say("guest %s id %u memory %s state %s; system NOT up after %u s; %s", name, domid, mem, state, waited,
             !log ? "no console log (" CONSOLE_LOG_DIR ")" : "the last lines of its console:");
-        _cleanup_strv_free_ char **lines = console_last_lines(current ? section : "", LAST_LINES);
+        _cleanup_strv_free_ char **lines = console_last_lines(section, LAST_LINES);
         for (char **l = lines; *l; l++)
                 say("  | %s", *l);
         return 1;

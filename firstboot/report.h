@@ -44,6 +44,7 @@ typedef struct GuestReady {
         char *address; /* "eth0 10.0.2.16/24", or "none" */
         char *ssh;     /* "active after 41 s", or "inactive" */
         char *failed;  /* failed units, comma-separated, or "none" */
+        char *domain;  /* the UUID of the domain that printed it */
 } GuestReady;
 
 void guest_ready_done(GuestReady *g);
@@ -52,8 +53,9 @@ void guest_ready_done(GuestReady *g);
  * "Logfile Opened" line (the whole text when there is none); *opened gets
  * that line's time stamp, or (time_t) -1. */
 const char *console_current(const char *log, time_t *opened);
-/* The last line NAME's unit printed in that output: 1 and *ret, or 0. */
-int guest_ready_parse(const char *section, const char *name, GuestReady *ret);
+/* The last line NAME's unit printed in that output from the domain of that
+ * UUID (any domain's when NULL): 1 and *ret, or 0. */
+int guest_ready_parse(const char *section, const char *name, const char *domain, GuestReady *ret);
 /* Its last n non-empty lines, control characters replaced. */
 char **console_last_lines(const char *section, size_t n);
 /* The mount unit of a path, as systemd names it ("/srv/data" -> "srv-data.mount"). */

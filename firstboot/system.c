@@ -17,21 +17,6 @@
 #include "size.h"
 #include "strutil.h"
 
-/* Where live-boot mounts the medium it booted from (trixie, bookworm). */
-static const char *const live_media[] = { "/run/live/medium", "/lib/live/mount/medium", NULL };
-
-char *live_medium_file(const char *env_var, const char *rel) {
-        const char *env = getenv(env_var);
-        if (!isempty(env))
-                return access(env, R_OK) == 0 ? xstrdup(env) : NULL;
-        for (size_t i = 0; live_media[i]; i++) {
-                _cleanup_free_ char *p = path_join(live_media[i], rel);
-                if (access(p, R_OK) == 0)
-                        return TAKE_PTR(p);
-        }
-        return NULL;
-}
-
 char *system_find_root_image(void) {
         return live_medium_file("HYPERION_ROOT_IMAGE", MEDIUM_ROOT_IMAGE);
 }

@@ -9,11 +9,9 @@
  */
 #pragma once
 
+#include "probe.h"
 #include "target.h"
 
-/* A file of the medium the live system booted from (REL inside it), or the
- * file the environment variable ENV_VAR names; NULL when not readable. */
-char *live_medium_file(const char *env_var, const char *rel);
 /* The squashfs the live system runs from, if there is one. */
 char *system_find_root_image(void);
 

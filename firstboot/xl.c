@@ -66,7 +66,7 @@ char *xl_take_errors(Xl *x) {
         return joined;
 }
 
-bool xl_guest_state(Xl *x, const char *name, uint32_t *domid, uint64_t *memory, const char **state) {
+bool xl_guest(Xl *x, const char *name, XlGuest *ret) {
         uint32_t id;
         if (libxl_name_to_domid(x->ctx, name, &id) != 0)
                 return false;
@@ -74,14 +74,14 @@ bool xl_guest_state(Xl *x, const char *name, uint32_t *domid, uint64_t *memory, 
         libxl_dominfo_init(&info);
         bool ok = libxl_domain_info(x->ctx, &info, id) == 0;
         if (ok) {
-                if (domid)
-                        *domid = id;
-                if (memory)
-                        *memory = info.current_memkb * KiB;
-                /* Running on a CPU (xl's 'r'), blocked waiting for work ('b')
-                 * or runnable waiting for a CPU ('-'): all a running guest. */
-                if (state)
-                        *state = info.dying ? "dying" : info.shutdown ? "shutdown" : info.paused ? "paused" : "running";
+                *ret = (XlGuest) {
+                        .domid = id,
+                        .memory = info.current_memkb * KiB,
+                        /* Running on a CPU (xl's 'r'), blocked waiting for work
+                         * ('b') or runnable waiting for a CPU ('-'): all running. */
+                        .state = info.dying ? "dying" : info.shutdown ? "shutdown" : info.paused ? "paused" : "running",
+                };
+                snprintf(ret->uuid, sizeof ret->uuid, LIBXL_UUID_FMT, LIBXL_UUID_BYTES(info.uuid));
         }
         libxl_dominfo_dispose(&info);
         return ok;

@@ -27,10 +27,16 @@ void xl_close(Xl *x);
  * (NULL when there were none); the list starts again empty. */
 char *xl_take_errors(Xl *x);
 
-/* The guest NAME's domain id and state ("running", "paused", "shutdown",
- * "dying"; a guest runnable or blocked is running); false when Xen has no
- * domain of that name. */
-bool xl_guest_state(Xl *x, const char *name, uint32_t *domid, uint64_t *memory, const char **state);
+/* A domain as libxl sees it. */
+typedef struct XlGuest {
+        uint32_t domid;
+        uint64_t memory;   /* bytes */
+        const char *state; /* "running", "paused", "shutdown", "dying" (runnable or blocked: running) */
+        char uuid[LIBXL_UUID_FMTLEN + 1];
+} XlGuest;
+
+/* The guest NAME's domain; false when Xen has no domain of that name. */
+bool xl_guest(Xl *x, const char *name, XlGuest *ret);
 
 /* libxl's ERROR_* codes, in words. */
 const char *xl_error_name(int rc);

@@ -13,9 +13,11 @@
 
 char **guest_disk_specs(const Domain *d) {
         char **l = xcalloc(1, sizeof(char *));
-        strv_consume(&l, xasprintf("format=raw, vdev=xvda, access=rw, target=/dev/%s/%s-disk", d->volume_group, d->head.name));
+        strv_consume(&l, xasprintf("format=raw, vdev=xvda, access=rw, script=" GUEST_BLOCK_SCRIPT ", target=/dev/%s/%s-disk",
+                                   d->volume_group, d->head.name));
         if (d->swap)
-                strv_consume(&l, xasprintf("format=raw, vdev=xvdb, access=rw, target=/dev/%s/%s-swap", d->volume_group, d->head.name));
+                strv_consume(&l, xasprintf("format=raw, vdev=xvdb, access=rw, script=" GUEST_BLOCK_SCRIPT ", target=/dev/%s/%s-swap",
+                                           d->volume_group, d->head.name));
         return l;
 }
 

@@ -13,6 +13,9 @@
 
 /* Where the guests' kernel and initrd live in dom0 (one pair for all). */
 #define GUEST_KERNEL_DIR "/var/lib/hyperion/guest-kernel"
+/* The hotplug script of their disks (firstboot/hyperion-block.c), installed
+ * by the hyperion-firstboot package. */
+#define GUEST_BLOCK_SCRIPT "/usr/lib/hyperion/block"
 /* The console on hvc0 (xl console), eth0 as the interfaces file names it. */
 #define GUEST_CMDLINE "root=/dev/xvda ro console=hvc0 net.ifnames=0"
 

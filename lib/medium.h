@@ -12,15 +12,31 @@
  * by the host's report from xenconsoled's log (firstboot/report.c):
  *
  *   hyperion-guest: io up after 48 s: multi-user; swap /dev/xvdb 131068k;
- *   address eth0 10.0.2.16/24; ssh active after 41 s; failed none
+ *   address eth0 10.0.2.16/24; ssh active after 41 s; failed none;
+ *   domain 6f0c2a4e-...  (the domain's UUID: this domain's line, not the
+ *   one of the domain before a reboot)
  *
  * (one line), each field "; "-separated after the first colon.
  */
 #pragma once
 
+#include <stdint.h>
+
 /* On the ISO, relative to its root. */
 #define MEDIUM_ROOT_IMAGE "live/filesystem.squashfs"
+#define MEDIUM_ROOT_IMAGE_SHA256 "hyperion/filesystem.squashfs.sha256"
 #define MEDIUM_GUEST_ARCHIVE "hyperion/guest-root.tar.zst"
+
+/* In the live system's image: the ISO it is part of, as libblkid reports
+ * it ("LABEL=HYPERION\nUUID=2026-11-28-00-00-00-00\n": the volume id and
+ * the volume's modification date, both set from the build's inputs), so
+ * that the installer knows its own medium on any disk, whether or not
+ * it is mounted (toram, an ISO file on another disk). */
+#define MEDIUM_IDENTITY_FILE "/usr/lib/hyperion/medium"
+/* The UUID libblkid gives an ISO made with this SOURCE_DATE_EPOCH. */
+char *medium_iso_uuid(int64_t epoch);
+/* xorriso's notation of the same date: "2026112800000000". */
+char *medium_iso_date(int64_t epoch);
 
 /* The guest's line, its prefix and the unit that prints it. */
 #define GUEST_READY_PREFIX "hyperion-guest: "

@@ -58,8 +58,8 @@ static void test_disk_specs(void **state) {
         assert_non_null(io);
         _cleanup_strv_free_ char **specs = guest_disk_specs(io);
         assert_int_equal(strv_length(specs), 2);
-        assert_string_equal(specs[0], "format=raw, vdev=xvda, access=rw, target=/dev/vg0/io-disk");
-        assert_string_equal(specs[1], "format=raw, vdev=xvdb, access=rw, target=/dev/vg0/io-swap");
+        assert_string_equal(specs[0], "format=raw, vdev=xvda, access=rw, script=/usr/lib/hyperion/block, target=/dev/vg0/io-disk");
+        assert_string_equal(specs[1], "format=raw, vdev=xvdb, access=rw, script=/usr/lib/hyperion/block, target=/dev/vg0/io-swap");
 }
 
 static void test_root_into_image(void **state) {

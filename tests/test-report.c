@@ -13,13 +13,15 @@
 #include "medium.h"
 #include "report.h"
 
-#define UP_LINE(name, swap)                                                                                     \
+#define UUID1 "6f0c2a4e-1111-4c2a-9e51-0d2c6b1f7a10"
+#define UUID2 "6f0c2a4e-2222-4c2a-9e51-0d2c6b1f7a10"
+#define UP_LINE(name, swap, uuid)                                                                                   \
         "[2026-12-01 10:00:48] " GUEST_READY_PREFIX name " up after 48 s: multi-user; swap " swap "; address eth0 " \
-        "10.0.2.16/24; ssh active after 41 s; failed none\r\n"
+        "10.0.2.16/24; ssh active after 41 s; failed none; domain " uuid "\r\n"
 
 static const char log_two_boots[] =
         "[2026-12-01 09:00:00] Logfile Opened\n"
-        "[2026-12-01 09:00:01] [    0.000000] Linux version 6.12\n" UP_LINE("io", "/dev/xvdb 131068k")
+        "[2026-12-01 09:00:01] [    0.000000] Linux version 6.12\n" UP_LINE("io", "/dev/xvdb 131068k", UUID1)
         "[2026-12-01 09:59:00] reboot: Power down\n"
         "[2026-12-01 10:00:00] Logfile Opened\n"
         "[2026-12-01 10:00:01] [    0.000000] Linux version 6.12\n"
@@ -37,9 +39,11 @@ static void test_current_domain(void **state) {
         struct tm tm = { .tm_year = 126, .tm_mon = 11, .tm_mday = 1, .tm_hour = 10, .tm_isdst = -1 };
         assert_int_equal((long long) opened, (long long) mktime(&tm));
         GuestReady g = {};
-        assert_int_equal(guest_ready_parse(s, "io", &g), 0);
-        /* The whole log has it, from the boot before. */
-        assert_int_equal(guest_ready_parse(log_two_boots, "io", &g), 1);
+        assert_int_equal(guest_ready_parse(s, "io", NULL, &g), 0);
+        /* The whole log has it, from the domain before: not this one's. */
+        assert_int_equal(guest_ready_parse(log_two_boots, "io", UUID2, &g), 0);
+        assert_int_equal(guest_ready_parse(log_two_boots, "io", UUID1, &g), 1);
+        assert_string_equal(g.domain, UUID1);
         guest_ready_done(&g);
 
         /* No "Logfile Opened" (no time stamps): the whole text. */
@@ -51,23 +55,28 @@ static void test_current_domain(void **state) {
 static void test_ready_line(void **state) {
         (void) state;
         /* After a login prompt on the same line, as hvc0 shows it. */
-        const char *s = "[2026-12-01 10:00:31] io login: " UP_LINE("io", "/dev/xvdb 131068k");
+        const char *s = "[2026-12-01 10:00:31] io login: " UP_LINE("io", "/dev/xvdb 131068k", UUID1)
+                UP_LINE("io", "/dev/xvdb 131068k", UUID2);
         GuestReady g = {};
-        assert_int_equal(guest_ready_parse(s, "io", &g), 1);
+        assert_int_equal(guest_ready_parse(s, "io", UUID1, &g), 1);
         assert_int_equal(g.up_seconds, 48);
         assert_string_equal(g.swap, "/dev/xvdb 131068k");
         assert_string_equal(g.address, "eth0 10.0.2.16/24");
         assert_string_equal(g.ssh, "active after 41 s");
         assert_string_equal(g.failed, "none");
+        assert_string_equal(g.domain, UUID1);
+        guest_ready_done(&g);
+        assert_int_equal(guest_ready_parse(s, "io", NULL, &g), 1);
+        assert_string_equal(g.domain, UUID2);
         guest_ready_done(&g);
         /* Another guest's line is not this one's. */
-        assert_int_equal(guest_ready_parse(s, "i", &g), 0);
-        assert_int_equal(guest_ready_parse(UP_LINE("tethys", "none"), "tethys", &g), 1);
+        assert_int_equal(guest_ready_parse(s, "i", NULL, &g), 0);
+        assert_int_equal(guest_ready_parse(UP_LINE("tethys", "none", UUID1), "tethys", UUID1, &g), 1);
         assert_string_equal(g.swap, "none");
         guest_ready_done(&g);
         /* A cut line is nothing. */
-        assert_int_equal(guest_ready_parse(GUEST_READY_PREFIX "io up after 48 s: multi-user; swap none; addr", "io", &g), 0);
-        assert_int_equal(guest_ready_parse(GUEST_READY_PREFIX "io up after x s: multi-user; swap none", "io", &g), 0);
+        assert_int_equal(guest_ready_parse(GUEST_READY_PREFIX "io up after 48 s: multi-user; swap none; addr", "io", NULL, &g), 0);
+        assert_int_equal(guest_ready_parse(GUEST_READY_PREFIX "io up after x s: multi-user; swap none", "io", NULL, &g), 0);
 }
 
 static void test_last_lines(void **state) {
