@@ -63,7 +63,7 @@ static char *const chroot_env[] = {
 };
 
 int chroot_run(const char *root, const char *label, char *const *argv) {
-        int r = chroot_mount(root);
+        int r = chroot_mount(root, NULL, 0);
         if (r < 0)
                 return r;
         LineProgress lp = {};

@@ -51,6 +51,12 @@ static const GuestFile guest_files[] = {
         { "etc/systemd/system/service.d/hyperion-guest.conf", 0644,
           "# hyperion: no service of a guest fails for starting slowly on a loaded host.\n"
           "[Service]\nTimeoutStartSec=infinity\n" },
+        /* ifupdown waits for udev with "udevadm settle", which gives up after
+         * 120 s on its own: as long as it takes, instead. */
+        { "etc/systemd/system/ifupdown-pre.service.d/hyperion-guest.conf", 0644,
+          "# hyperion: udev may take longer than udevadm's 120 s on a loaded host.\n"
+          "[Service]\nExecStart=\n"
+          "ExecStart=/bin/sh -c 'until udevadm settle --timeout=60; do echo \"hyperion: udev is still busy; waiting\"; done'\n" },
         { "etc/systemd/journald.conf.d/hyperion-guest.conf", 0644,
           "# hyperion: the guest's journal is kept on its disk.\n[Journal]\nStorage=persistent\n" },
         /* initramfs-tools waits 30 s for the root device, then drops to a shell. */

@@ -62,7 +62,12 @@ int stage_overlays(Build *b) {
 
 int tree_set_locale(const char *root, const char *locale) {
         _cleanup_free_ char *def = xasprintf("LANG=%s\n", locale);
-        int r = write_file_under(root, "etc/default/locale", def, 0644);
+        /* trixie: /etc/default/locale is a link to ../locale.conf (and
+         * tmpfiles.d makes it one again at boot): the file behind it. */
+        _cleanup_free_ char *link = path_join(root, "etc/default/locale");
+        struct stat st;
+        bool conf = lstat(link, &st) == 0 && S_ISLNK(st.st_mode);
+        int r = write_file_under(root, conf ? "etc/locale.conf" : "etc/default/locale", def, 0644);
         if (r < 0 || streq(locale, "C.UTF-8") || streq(locale, "C") || streq(locale, "POSIX"))
                 return r;
         _cleanup_free_ char *gen = path_join(root, "usr/sbin/locale-gen");

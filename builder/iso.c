@@ -24,6 +24,7 @@
 #include "bootstrap.h"
 #include "build.h"
 #include "image.h"
+#include "firmware.h"
 #include "log.h"
 #include "medium.h"
 #include "run.h"
@@ -31,8 +32,6 @@
 #include "size.h"
 #include "strutil.h"
 
-#define GRUB_PC_DIR "/usr/lib/grub/i386-pc"
-#define GRUB_EFI_DIR "/usr/lib/grub/x86_64-efi"
 
 /* Built into both GRUB images: enough to find the medium, show the menu on
  * screen and serial line, and boot Linux. */
@@ -101,28 +100,17 @@ static int grub_images(const Build *b, const char *iso, const char *id, char **r
         if ((r = write_file_under(grubdir, "early.cfg", early_text, 0644)) < 0)
                 return r;
 
-        _cleanup_strv_free_ char **pc = strv_split_ws("grub-mkimage -O i386-pc-eltorito -d " GRUB_PC_DIR " -p /boot/grub");
-        strv_push(&pc, "-c");
-        strv_push(&pc, early);
-        strv_push(&pc, "-o");
-        strv_push(&pc, eltorito);
-        for (size_t i = 0; grub_modules[i]; i++)
-                strv_push(&pc, grub_modules[i]);
-        strv_push(&pc, "biosdisk");
-        if ((r = run_ok(pc, NULL)) < 0)
-                return log_error_errno(r, "cannot make GRUB's BIOS image (is grub-pc-bin installed?)");
-
-        _cleanup_strv_free_ char **efi = strv_split_ws("grub-mkimage -O x86_64-efi -d " GRUB_EFI_DIR " -p /boot/grub");
-        strv_push(&efi, "-c");
-        strv_push(&efi, early);
-        strv_push(&efi, "-o");
-        strv_push(&efi, bootx64);
-        for (size_t i = 0; grub_modules[i]; i++)
-                strv_push(&efi, grub_modules[i]);
-        strv_push(&efi, "efi_gop");
-        strv_push(&efi, "all_video");
-        if ((r = run_ok(efi, NULL)) < 0)
-                return log_error_errno(r, "cannot make GRUB's UEFI image (is grub-efi-amd64-bin installed?)");
+        /* The two firmwares' boot images, from the one table. */
+        const struct {
+                FirmwareKind kind;
+                const char *out;
+        } images[] = { { FIRMWARE_BIOS, eltorito }, { FIRMWARE_UEFI, bootx64 } };
+        for (size_t i = 0; i < ELEMENTSOF(images); i++) {
+                const Firmware *fw = &firmwares[images[i].kind];
+                _cleanup_strv_free_ char **argv = firmware_mkimage_argv(fw, early, images[i].out, grub_modules);
+                if ((r = run_ok(argv, NULL)) < 0)
+                        return log_error_errno(r, "cannot make GRUB's %s image (is %s installed?)", fw->name, fw->grub_package);
+        }
 
         /* The EFI system partition image: FAT, fixed serial, fixed times. */
         struct stat st;
@@ -238,6 +226,7 @@ int stage_iso(Build *b) {
         _cleanup_free_ char *partial = xasprintf("%s.partial", b->output);
         _cleanup_free_ char *moddate = xasprintf("--modification-date=%s", date);
         _cleanup_free_ char *nowtime = xasprintf("=%lld", (long long) b->source_date_epoch);
+        _cleanup_free_ char *hybrid = path_join(firmwares[FIRMWARE_BIOS].grub_dir, "boot_hybrid.img");
         (void) unlink(partial);
         char *argv[] = {
                 "hyperion-build",
@@ -250,7 +239,7 @@ int stage_iso(Build *b) {
                 "-c", "boot/grub/boot.cat",
                 /* BIOS: El Torito from CD, boot_hybrid.img from a disk */
                 "-b", "boot/grub/i386-pc/eltorito.img", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
-                "--grub2-boot-info", "--grub2-mbr", GRUB_PC_DIR "/boot_hybrid.img",
+                "--grub2-boot-info", "--grub2-mbr", hybrid,
                 "-partition_offset", "16", "--mbr-force-bootable",
                 /* UEFI: the ESP image as GPT partition 2 and as an El Torito entry */
                 "-append_partition", "2", "0xef", efi_img, "-appended_part_as_gpt",

@@ -1,13 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/*
- * apply.c: the plan, carried out step by step. Each step is journalled once
- * done; each can be done again without harm, so a rerun after a power cut
- * skips what the journal lists and ends in the same state.
- */
 #include "apply.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,277 +11,252 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grub.h"
 #include "guard.h"
 #include "guests.h"
 #include "log.h"
 #include "lvm.h"
+#include "mkfs.h"
 #include "mount-util.h"
 #include "partition.h"
+#include "probe.h"
 #include "run.h"
 #include "strutil.h"
 #include "system.h"
+#include "target.h"
 
-#define ZERO_SPAN (UINT64_C(1) << 20)
+/* ---- storage ------------------------------------------------------------------ */
 
-static char *step_name(const char *what, const char *a, const char *b) {
-        return b ? xasprintf("%s %s/%s", what, a, b) : xasprintf("%s %s", what, a);
-}
-
-/* Old signatures in the way of a new filesystem or PV: gone (guarded). */
-static int wipe_signatures(const char *dev) {
-        int r = guard_check(dev);
-        if (r < 0)
-                return r;
-        return RUN(&(RunOptions) { .quiet = true }, "wipefs", "--all", "--quiet", dev);
-}
-
-int make_filesystem(const char *dev, FsType fs, const char *label) {
-        int r = wipe_signatures(dev);
-        if (r < 0)
-                return r;
-        RunOptions q = { .quiet = true };
-        switch (fs) {
-        case FS_EXT4:
-                return isempty(label) ? RUN(&q, "mkfs.ext4", "-q", "-F", dev) : RUN(&q, "mkfs.ext4", "-q", "-F", "-L", label, dev);
-        case FS_VFAT:
-                return isempty(label) ? RUN(&q, "mkfs.vfat", "-F", "32", dev) : RUN(&q, "mkfs.vfat", "-F", "32", "-n", label, dev);
-        case FS_SWAP:
-                return isempty(label) ? RUN(&q, "mkswap", dev) : RUN(&q, "mkswap", "-L", label, dev);
-        default:
+static int do_table(Target *t, const Step *s) {
+        const PlanDisk *pd = &t->plan->disks[s->disk];
+        /* An interrupted install of this plan wrote it already. */
+        if (pd->resume && plan_disk_matches(pd))
                 return 0;
-        }
-}
-
-/* The first and last MiB of a new volume: zeroes, so nothing of before shows through. */
-int zero_ends(const char *dev, uint64_t size) {
-        int r = guard_check(dev);
+        int r = wipe_signatures(&t->guard, pd->dev->path, s->id);
         if (r < 0)
                 return r;
-        _cleanup_close_ int fd = open(dev, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return log_error_errno(errno, "cannot open '%s' for writing: %m", dev);
-        _cleanup_free_ char *zero = xcalloc(1, ZERO_SPAN);
-        uint64_t span = MIN(ZERO_SPAN, size);
-        if (pwrite(fd, zero, span, 0) != (ssize_t) span ||
-            pwrite(fd, zero, span, (off_t) (size - span)) != (ssize_t) span || fsync(fd) < 0)
-                return log_error_errno(errno, "cannot zero the ends of '%s': %m", dev);
-        return 0;
+        return partition_write(&t->guard, pd, s->id);
 }
 
-static int step_partitions(Target *t) {
-        const Plan *plan = t->plan;
-        for (size_t i = 0; i < plan->n_disks; i++) {
-                const PlanDisk *pd = &plan->disks[i];
-                if (pd->disk->use != DISK_FORMAT)
-                        continue;
-                _cleanup_free_ char *step = step_name("partitions", pd->disk->head.name, NULL);
-                if (journal_done(t, step) || (pd->resume && plan_disk_matches(pd))) {
-                        journal_add(t, step);
-                        continue;
-                }
-                int r = wipe_signatures(pd->dev->path);
-                if (r < 0 || (r = partition_write(pd)) < 0)
-                        return r;
-                if ((r = journal_add(t, step)) < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int format_partition(Target *t, size_t i, size_t j, bool journal) {
-        const PlanDisk *pd = &t->plan->disks[i];
-        const Partition *p = pd->parts[j].part;
-        if (p->format == FS_NONE)
-                return 0;
-        _cleanup_free_ char *step = step_name("format", pd->disk->head.name, p->head.name);
+static int do_format(Target *t, const Step *s) {
+        const PlanPartition *x = &t->plan->disks[s->disk].parts[s->part];
         const char *dev;
-        int r = target_device(t, i, j, &dev);
-        if (r < 0 || journal_done(t, step))
+        int r = target_device(t, (size_t) s->disk, (size_t) s->part, &dev);
+        if (r < 0)
                 return r;
-        log_info("%s: %s for %s/%s%s%s", dev, fs_type_to_string(p->format), pd->disk->head.name, p->head.name,
-                 isempty(p->mount) ? "" : ", ", p->mount);
-        if ((r = make_filesystem(dev, p->format, p->label)) < 0)
-                return r;
-        return journal ? journal_add(t, step) : 0;
+        log_info("%s: %s for %s%s%s", dev, fs_type_to_string(x->part->format), s->id + strlen("format "),
+                 isempty(x->part->mount) ? "" : ", ", x->part->mount);
+        return make_filesystem(&t->guard, dev, x->part->format, x->part->label, x->uuid, s->id);
 }
 
-static int mount_at(const char *dev, const char *where, FsType fs) {
+static int do_mount(Target *t, const Step *s) {
+        const PlanPartition *x = &t->plan->disks[s->disk].parts[s->part];
+        const char *dev;
+        int r = target_device(t, (size_t) s->disk, (size_t) s->part, &dev);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *where = path_join(t->root, s->path);
         if (mkdir(where, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "cannot create '%s': %m", where);
-        if (mount(dev, where, fs_type_to_string(fs), 0, NULL) < 0)
+        if (mount(dev, where, fs_type_to_string(x->part->format), 0, NULL) < 0)
                 return log_error_errno(errno, "cannot mount '%s' on '%s': %m", dev, where);
-        return 0;
+        /* The root: the journal goes onto it. */
+        return streq(s->path, "/") ? journal_attach(&t->journal, t->root) : 0;
 }
 
-/* The root first: the journal lives on it. */
-static int step_root(Target *t) {
-        size_t i, j;
-        if (!target_find_mount(t, "/", &i, &j))
-                return log_error_errno(EINVAL, "the plan mounts nothing at '/'");
-        /* Formatted, mounted, the journal on it: only then is the step done. */
-        int r = format_partition(t, i, j, false);
-        if (r < 0)
-                return r;
-        const char *dev;
-        if ((r = target_device(t, i, j, &dev)) < 0 || (r = mount_at(dev, t->root, t->plan->disks[i].parts[j].part->format)) < 0 ||
-            (r = journal_attach(t)) < 0)
-                return r;
-        _cleanup_free_ char *step = step_name("format", t->plan->disks[i].disk->head.name, t->plan->disks[i].parts[j].part->head.name);
-        return journal_add(t, step);
-}
-
-static int step_filesystems(Target *t) {
-        const Plan *plan = t->plan;
-        for (size_t i = 0; i < plan->n_disks; i++)
-                for (size_t j = 0; j < plan->disks[i].n_parts; j++) {
-                        int r = format_partition(t, i, j, true);
+/* The devices of the physical volumes of plan group g. */
+static int group_pvs(Target *t, ssize_t g, char ***ret) {
+        const char *name = t->plan->groups[g].vg->head.name;
+        _cleanup_strv_free_ char **pvs = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; i < t->plan->n_disks; i++)
+                for (size_t j = 0; j < t->plan->disks[i].n_parts; j++) {
+                        const Partition *p = t->plan->disks[i].parts[j].part;
+                        if (p->type != PART_LVM || !streq(p->volume_group, name))
+                                continue;
+                        const char *dev;
+                        int r = target_device(t, i, j, &dev);
                         if (r < 0)
                                 return r;
+                        strv_push(&pvs, dev);
                 }
+        *ret = TAKE_PTR(pvs);
         return 0;
 }
 
-/* /boot, then /boot/efi: what the system copy and GRUB write into. */
-static int mount_boot(Target *t) {
-        static const char *const order[] = { "/boot", "/boot/efi", NULL };
-        for (size_t k = 0; order[k]; k++) {
-                size_t i, j;
-                if (!target_find_mount(t, order[k], &i, &j))
-                        continue;
-                const char *dev;
-                _cleanup_free_ char *where = path_join(t->root, order[k]);
-                int r = target_device(t, i, j, &dev);
-                if (r < 0 || (r = mount_at(dev, where, t->plan->disks[i].parts[j].part->format)) < 0)
-                        return r;
-        }
-        return 0;
+/* The volume group a device's LVM label names, or NULL. */
+static char *vg_on(const char *dev) {
+        _cleanup_close_ int fd = open(dev, O_RDONLY | O_CLOEXEC);
+        return fd < 0 ? NULL : lvm_vg_name_at(fd, 0, 0);
 }
 
-static int step_lvm(Target *t) {
-        const Plan *plan = t->plan;
-        if (plan->n_groups == 0)
+static int do_pv(Target *t, const Step *s) {
+        const char *dev;
+        int r = target_device(t, (size_t) s->disk, (size_t) s->part, &dev);
+        if (r < 0)
+                return r;
+        /* Cut after vgcreate: the group is there, its physical volume too. */
+        _cleanup_free_ char *vg = vg_on(dev);
+        if (vg && streq(vg, t->plan->groups[s->group].vg->head.name))
                 return 0;
-        Lvm lvm;
-        int r = lvm_open(&lvm, t->offline);
-        if (r < 0)
+        Lvm *l = target_lvm(t);
+        if (!l)
+                return -EIO;
+        if ((r = wipe_signatures(&t->guard, dev, s->id)) < 0)
                 return r;
-        for (size_t g = 0; g < plan->n_groups && r >= 0; g++) {
-                const VolumeGroup *vg = plan->groups[g].vg;
-                const char *name = vg->head.name;
-                _cleanup_strv_free_ char **pvs = xcalloc(1, sizeof(char *));
-                for (size_t i = 0; i < plan->n_disks && r >= 0; i++)
-                        for (size_t j = 0; j < plan->disks[i].n_parts && r >= 0; j++) {
-                                const Partition *p = plan->disks[i].parts[j].part;
-                                if (p->type != PART_LVM || !streq(p->volume_group, name))
-                                        continue;
-                                const char *dev;
-                                if ((r = target_device(t, i, j, &dev)) < 0)
-                                        break;
-                                strv_push(&pvs, dev);
-                                _cleanup_free_ char *step = step_name("pv", plan->disks[i].disk->head.name, p->head.name);
-                                _cleanup_free_ char *vgstep = step_name("vg", name, NULL);
-                                if (journal_done(t, step) || journal_done(t, vgstep))
-                                        continue;
-                                if ((r = wipe_signatures(dev)) < 0 || (r = lvm_pvcreate(&lvm, dev)) < 0)
-                                        break;
-                                r = journal_add(t, step);
-                        }
-                if (r < 0)
-                        break;
-                _cleanup_free_ char *vgstep = step_name("vg", name, NULL);
-                if (!journal_done(t, vgstep)) {
-                        log_info("volume group %s on %s", name, pvs[0]);
-                        if ((r = lvm_vgcreate(&lvm, name, vg->extent_size, pvs)) < 0 || (r = journal_add(t, vgstep)) < 0)
-                                break;
-                }
-                for (size_t v = 0; v < plan->n_volumes && r >= 0; v++) {
-                        const PlanVolume *pv = &plan->volumes[v];
-                        if (!streq(pv->group, name))
-                                continue;
-                        _cleanup_free_ char *step = step_name("lv", name, pv->name);
-                        if (journal_done(t, step))
-                                continue;
-                        if ((r = lvm_lvcreate(&lvm, name, pv->name, pv->size)) < 0)
-                                break;
-                        if (!t->offline) {
-                                _cleanup_free_ char *dev = xasprintf("/dev/%s/%s", name, pv->name);
-                                if ((r = zero_ends(dev, pv->size)) < 0)
-                                        break;
-                                /* The host's own volumes get their filesystem now; the guests' with the guests. */
-                                if (pv->volume && (r = make_filesystem(dev, pv->format, pv->volume->label)) < 0)
-                                        break;
-                        }
-                        r = journal_add(t, step);
-                }
-        }
-        lvm_close(&lvm);
-        return r;
+        return lvm_pvcreate(l, dev, s->id);
 }
 
-static int step_system(Target *t) {
-        int r = 0;
-        if (!journal_done(t, "copy")) {
-                if ((r = system_copy_root(t)) < 0 || (r = journal_add(t, "copy")) < 0)
-                        return r;
-        }
-        r = chroot_mount(t->root);
+static int do_vg(Target *t, const Step *s) {
+        const VolumeGroup *vg = t->plan->groups[s->group].vg;
+        _cleanup_strv_free_ char **pvs = NULL;
+        int r = group_pvs(t, s->group, &pvs);
         if (r < 0)
                 return r;
-        if (!journal_done(t, "configure") && ((r = system_configure(t)) < 0 || (r = journal_add(t, "configure")) < 0))
-                goto out;
-        if (!journal_done(t, "boot") && ((r = system_boot(t)) < 0 || (r = journal_add(t, "boot")) < 0))
-                goto out;
-        r = guests_prepare(t);
-out:
-        chroot_umount(t->root);
-        return r;
+        Lvm *l = target_lvm(t);
+        if (!l)
+                return -EIO;
+        _cleanup_free_ char *there = pvs[0] ? vg_on(pvs[0]) : NULL;
+        if (!there || !streq(there, vg->head.name)) {
+                log_info("volume group %s on %s", vg->head.name, pvs[0]);
+                if ((r = lvm_vgcreate(l, vg->head.name, vg->extent_size, pvs, s->id)) < 0)
+                        return r;
+        }
+        if (!t->offline && !strv_contains(t->active, vg->head.name)) {
+                /* Its volumes are used until the end, then let go. */
+                if ((r = lvm_activate(l, vg->head.name, true)) < 0)
+                        return r;
+                strv_push(&t->active, vg->head.name);
+        }
+        return 0;
+}
+
+static int do_lv(Target *t, const Step *s) {
+        const PlanVolume *v = &t->plan->volumes[s->volume];
+        _cleanup_strv_free_ char **pvs = NULL;
+        int r = group_pvs(t, s->group, &pvs);
+        if (r < 0)
+                return r;
+        Lvm *l = target_lvm(t);
+        if (!l)
+                return -EIO;
+        uint64_t have = 0;
+        if (lvm_lv_size(l, v->group, v->name, &have) > 0) {
+                /* Made by a run cut before its journal entry. */
+                if (have != v->size)
+                        return log_error_errno(EEXIST, "volume %s/%s exists with %llu bytes, the plan makes it %llu: stopping", v->group,
+                                               v->name, (unsigned long long) have, (unsigned long long) v->size);
+        } else if ((r = lvm_lvcreate(l, v->group, pvs, v->name, v->size, s->id)) < 0)
+                return r;
+        if (t->offline)
+                return 0;
+        _cleanup_free_ char *dev = xasprintf("/dev/%s/%s", v->group, v->name);
+        if ((r = zero_ends(&t->guard, dev, v->size, s->id)) < 0)
+                return r;
+        /* The host's own volumes get their filesystem now; the guests' with the guests. */
+        if (v->volume && v->format != FS_NONE)
+                return make_filesystem(&t->guard, dev, v->format, v->volume->label, NULL, s->id);
+        return 0;
+}
+
+static int do_storage(Target *t, const Step *s) {
+        (void) s;
+        log_notice("the disks are ready (partitions, filesystems, LVM%s); the system itself installs only from the live ISO",
+                   t->offline ? " metadata" : "");
+        return 0;
+}
+
+static int do_done(Target *t, const Step *s) {
+        (void) t;
+        (void) s;
+        return 0;
+}
+
+/* ---- the walk ------------------------------------------------------------------ */
+
+typedef struct StepOps {
+        int (*run)(Target *t, const Step *s);
+        bool again; /* done on every run (mounts): never journalled */
+} StepOps;
+
+static const StepOps step_ops[_STEP_KIND_MAX] = {
+        [STEP_TABLE] = { do_table },
+        [STEP_FORMAT] = { do_format },
+        [STEP_MOUNT] = { do_mount, .again = true },
+        [STEP_PV] = { do_pv },
+        [STEP_VG] = { do_vg },
+        [STEP_LV] = { do_lv },
+        [STEP_STORAGE] = { do_storage },
+        [STEP_COPY] = { system_copy_root },
+        [STEP_CHROOT] = { system_chroot, .again = true },
+        [STEP_PURGE_LIVE] = { system_purge_live },
+        [STEP_FILE] = { system_file },
+        [STEP_SETTING] = { system_setting },
+        [STEP_DIR] = { system_dir },
+        [STEP_IDENTITY] = { system_identity },
+        [STEP_ROOT_ACCESS] = { system_root_access },
+        [STEP_DIVERT] = { grub_divert },
+        [STEP_GRUB] = { grub_install },
+        [STEP_UPDATE_GRUB] = { grub_update },
+        [STEP_GUEST] = { guest_prepare },
+        [STEP_DONE] = { do_done },
+};
+
+static void on_signal(int sig) {
+        guard_interrupt(sig);
+        /* The program we wait for stops too; a terminal's Ctrl-C reaches it already. */
+        if (run_current_child > 0 && sig != SIGINT)
+                kill(run_current_child, SIGTERM);
 }
 
 int apply_plan(const Plan *plan, const ApplyOptions *o) {
         Target t;
-        target_init(&t, plan, o->root);
-        for (char **j = o->journal; j && *j; j++)
-                strv_push(&t.journal, *j);
+        target_init(&t, plan, o->root, o->resumed);
+        struct sigaction sa = { .sa_handler = on_signal }, old[3];
+        static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                sigaction(sigs[i], &sa, &old[i]);
+
+        uint64_t start = now_usec();
         int r = 0;
-        guard_reset();
+        /* Before the first write: every disk to write is the one planned. */
         for (size_t i = 0; i < plan->n_disks && r >= 0; i++)
                 if (plan->disks[i].disk->use == DISK_FORMAT)
-                        r = guard_allow(plan->disks[i].dev->path);
+                        r = guard_hold(&t.guard, plan->disks[i].dev, plan->disks[i].disk->head.name);
         if (r >= 0)
                 r = RUN(NULL, "mkdir", "-p", t.root);
         /* Anything left mounted there by an earlier, interrupted run goes first. */
         if (r >= 0)
                 umount_below(t.root);
-        if (r >= 0)
-                t.root_image = o->root_image ? xstrdup(o->root_image) : system_find_root_image();
 
-        uint64_t start = now_usec();
-        if (r >= 0)
-                r = step_partitions(&t);
-        if (r >= 0)
-                r = step_root(&t);
-        if (r >= 0)
-                r = step_filesystems(&t);
-        if (r >= 0)
-                r = step_lvm(&t);
-        if (r >= 0 && (t.image_mode || t.offline || !t.root_image)) {
-                log_notice("the disks are ready (partitions, filesystems, LVM%s); the system itself installs only from the "
-                           "live ISO%s",
-                           t.offline ? " metadata" : "", t.root_image ? "" : " (no root image here)");
-                r = journal_add(&t, "storage");
-        } else if (r >= 0) {
-                if ((r = mount_boot(&t)) >= 0 && (r = step_system(&t)) >= 0)
-                        r = journal_add(&t, "done");
+        for (size_t i = 0; i < plan->n_steps && r >= 0; i++) {
+                const Step *s = &plan->steps[i];
+                const StepOps *ops = &step_ops[s->kind];
+                if (!ops->again && journal_done(&t.journal, s->id))
+                        continue;
+                if (guard_interrupted()) {
+                        r = log_error_errno(EINTR, "interrupted (%s) before '%s'", strsignal(guard_interrupted()), s->id);
+                        break;
+                }
+                log_info("step %zu/%zu: %s", i + 1, plan->n_steps, s->id);
+                if ((r = ops->run(&t, s)) < 0)
+                        break;
+                if (!ops->again)
+                        r = journal_add(&t.journal, s->id);
         }
-        umount_below(t.root);
+        if (r < 0 && guard_interrupted())
+                r = -EINTR;
+        target_release(&t);
         sync();
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                sigaction(sigs[i], &old[i], NULL);
         char d[32];
         format_duration(d, sizeof d, now_usec() - start);
         if (r >= 0)
                 log_info("install finished in %s", d);
+        else if (r == -EINTR)
+                log_error("the install was interrupted after %s: nothing is mounted; run it again to carry on from the last step done", d);
         else
                 log_error("the install stopped after %s; run it again to carry on from the last step done", d);
-        target_release(&t);
-        guard_reset();
         return r;
 }

@@ -3,33 +3,28 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "macro.h"
 #include "strutil.h"
 
-/* An allowed disk: a whole block device (its devno) or a file (dev, inode). */
-typedef struct Allowed {
-        bool is_file;
-        dev_t dev;
-        ino_t ino;
-        char *path;
-} Allowed;
+static volatile sig_atomic_t interrupted;
 
-static Allowed *allowed;
-static size_t n_allowed;
+void guard_interrupt(int sig) {
+        interrupted = sig;
+}
 
-void guard_reset(void) {
-        for (size_t i = 0; i < n_allowed; i++)
-                free(allowed[i].path);
-        free(allowed);
-        allowed = NULL;
-        n_allowed = 0;
+int guard_interrupted(void) {
+        return interrupted;
 }
 
 /* The devno of the whole disk a block device belongs to. */
@@ -47,35 +42,114 @@ static dev_t whole_disk(dev_t d) {
         return makedev(ma, mi);
 }
 
-int guard_allow(const char *path) {
+static char *describe(const ProbedDisk *d) {
+        return xasprintf("%s%s%s%s%s", isempty(d->model) ? "(no model)" : d->model, isempty(d->serial) ? "" : " serial ", d->serial,
+                         isempty(d->wwn) ? "" : " wwn ", d->wwn);
+}
+
+/* Is the block device open on fd the disk the probe saw? */
+static int check_block(const ProbedDisk *d, const char *name, int fd, dev_t *devno) {
         struct stat st;
-        if (stat(path, &st) < 0)
-                return log_error_errno(errno, "cannot stat '%s': %m", path);
-        allowed = xrealloc(allowed, (n_allowed + 1) * sizeof(Allowed));
-        Allowed *a = &allowed[n_allowed++];
-        *a = (Allowed) { .path = xstrdup(path) };
-        if (S_ISBLK(st.st_mode))
-                a->dev = whole_disk(st.st_rdev);
-        else if (S_ISREG(st.st_mode)) {
-                a->is_file = true;
-                a->dev = st.st_dev;
-                a->ino = st.st_ino;
-        } else
-                return log_error_errno(ENOTBLK, "'%s' is neither a block device nor an image file", path);
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(errno, "cannot stat '%s': %m", d->path);
+        if (!S_ISBLK(st.st_mode))
+                return log_error_errno(ENOTBLK, "disk '%s': '%s' is no longer a block device: nothing was written", name, d->path);
+        if (st.st_rdev != d->devno)
+                return log_error_errno(ENXIO,
+                                       "disk '%s': %s is now device %u:%u, not the %u:%u the plan was made for (a disk was unplugged "
+                                       "or plugged in since): nothing was written; run the installer again",
+                                       name, d->path, major(st.st_rdev), minor(st.st_rdev), major(d->devno), minor(d->devno));
+        uint64_t size = 0;
+        if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+                return log_error_errno(errno, "cannot read the size of '%s': %m", d->path);
+        ProbedDisk now;
+        disk_init(&now, d->path, d->name);
+        _cleanup_free_ char *devs = xasprintf("%u:%u", major(st.st_rdev), minor(st.st_rdev));
+        probe_identity(&now, devs);
+        int r = 0;
+        if (size != d->size || !streq(now.model, d->model) || !streq(now.serial, d->serial) || !streq(now.wwn, d->wwn)) {
+                _cleanup_free_ char *was = describe(d), *is = describe(&now);
+                r = log_error_errno(ENXIO,
+                                    "disk '%s': %s is now %s, %llu bytes, not %s, %llu bytes, that the plan was made for: nothing was "
+                                    "written; run the installer again",
+                                    name, d->path, is, (unsigned long long) size, was, (unsigned long long) d->size);
+        }
+        disk_done(&now);
+        *devno = st.st_rdev;
+        return r;
+}
+
+int guard_hold(Guard *g, const ProbedDisk *d, const char *name) {
+        HeldDisk h = { .path = xstrdup(d->path), .name = xstrdup(name), .fd = -EBADF, .is_file = d->is_file };
+        int r = 0;
+        if (d->is_file) {
+                h.fd = open(d->path, O_RDONLY | O_CLOEXEC);
+                struct stat st;
+                if (h.fd < 0)
+                        r = log_error_errno(errno, "disk '%s': cannot open '%s': %m", name, d->path);
+                else if (fstat(h.fd, &st) < 0)
+                        r = log_error_errno(errno, "cannot stat '%s': %m", d->path);
+                else if (!S_ISREG(st.st_mode) || st.st_dev != d->devno || st.st_ino != d->ino || (uint64_t) st.st_size != d->size)
+                        r = log_error_errno(ENXIO,
+                                            "disk '%s': '%s' is not the image file the plan was made for (another file is there, or its "
+                                            "size changed): nothing was written; run the installer again",
+                                            name, d->path);
+                else {
+                        h.fdev = st.st_dev;
+                        h.ino = st.st_ino;
+                }
+        } else {
+                /* Exclusive: nothing may hold it now (a mount, swap, LVM). */
+                _cleanup_close_ int ex = open(d->path, O_RDONLY | O_CLOEXEC | O_EXCL | O_NONBLOCK);
+                if (ex < 0)
+                        r = errno == EBUSY ? log_error_errno(EBUSY,
+                                                             "disk '%s' (%s) is busy: something holds it (mounted, swap, an active "
+                                                             "volume group): nothing was written",
+                                                             name, d->path)
+                                           : log_error_errno(errno, "disk '%s': cannot open '%s': %m", name, d->path);
+                else if ((r = check_block(d, name, ex, &h.devno)) >= 0) {
+                        h.fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+                        struct stat st;
+                        if (h.fd < 0 || fstat(h.fd, &st) < 0 || st.st_rdev != h.devno)
+                                r = log_error_errno(ENXIO, "disk '%s': %s changed while it was opened: nothing was written", name,
+                                                    d->path);
+                }
+        }
+        if (r < 0) {
+                if (h.fd >= 0)
+                        close(h.fd);
+                free(h.path);
+                free(h.name);
+                return r;
+        }
+        g->disks = xrealloc(g->disks, (g->n_disks + 1) * sizeof(HeldDisk));
+        g->disks[g->n_disks++] = h;
+        log_debug("holding disk '%s': %s", name, d->path);
         return 0;
 }
 
-static bool file_allowed(const struct stat *st) {
-        for (size_t i = 0; i < n_allowed; i++)
-                if (allowed[i].is_file && allowed[i].dev == st->st_dev && allowed[i].ino == st->st_ino)
+void guard_release(Guard *g) {
+        for (size_t i = 0; i < g->n_disks; i++) {
+                if (g->disks[i].fd >= 0)
+                        close(g->disks[i].fd);
+                free(g->disks[i].path);
+                free(g->disks[i].name);
+        }
+        free(g->disks);
+        *g = (Guard) {};
+}
+
+static bool file_held(const Guard *g, const struct stat *st) {
+        for (size_t i = 0; i < g->n_disks; i++)
+                if (g->disks[i].is_file && g->disks[i].fdev == st->st_dev && g->disks[i].ino == st->st_ino)
                         return true;
         return false;
 }
 
-static bool devno_writable(dev_t d, int depth);
+static bool devno_writable(const Guard *g, dev_t d, int depth);
 
-/* A loop device over an allowed file. */
-static bool loop_writable(dev_t d) {
+/* A loop device over a held file (its backing file now, by inode). */
+static bool loop_writable(const Guard *g, dev_t d) {
         char p[128];
         snprintf(p, sizeof p, "/sys/dev/block/%u:%u/loop/backing_file", major(d), minor(d));
         _cleanup_free_ char *f = NULL;
@@ -83,11 +157,11 @@ static bool loop_writable(dev_t d) {
                 return false;
         strstrip(f);
         struct stat st;
-        return stat(f, &st) == 0 && S_ISREG(st.st_mode) && file_allowed(&st);
+        return stat(f, &st) == 0 && S_ISREG(st.st_mode) && file_held(g, &st);
 }
 
 /* A device-mapper device (an LVM volume) whose every slave is writable. */
-static bool dm_writable(dev_t d, int depth) {
+static bool dm_writable(const Guard *g, dev_t d, int depth) {
         char p[128];
         snprintf(p, sizeof p, "/sys/dev/block/%u:%u/slaves", major(d), minor(d));
         DIR *dir = opendir(p);
@@ -107,35 +181,57 @@ static bool dm_writable(dev_t d, int depth) {
                         continue;
                 }
                 any = true;
-                all &= devno_writable(makedev(ma, mi), depth + 1);
+                all &= devno_writable(g, makedev(ma, mi), depth + 1);
         }
         closedir(dir);
         return any && all;
 }
 
-static bool devno_writable(dev_t d, int depth) {
+static bool devno_writable(const Guard *g, dev_t d, int depth) {
         if (depth > 8)
                 return false;
         dev_t w = whole_disk(d);
-        for (size_t i = 0; i < n_allowed; i++)
-                if (!allowed[i].is_file && allowed[i].dev == w)
+        for (size_t i = 0; i < g->n_disks; i++)
+                if (!g->disks[i].is_file && g->disks[i].devno == w)
                         return true;
-        return loop_writable(w) || dm_writable(d, depth);
+        return loop_writable(g, w) || dm_writable(g, d, depth);
 }
 
-bool guard_writable(const char *path) {
+bool guard_writable(const Guard *g, const char *path) {
         struct stat st;
-        if (stat(path, &st) < 0)
+        if (!g || stat(path, &st) < 0)
                 return false;
         if (S_ISREG(st.st_mode))
-                return file_allowed(&st);
+                return file_held(g, &st);
         if (S_ISBLK(st.st_mode))
-                return devno_writable(st.st_rdev, 0);
+                return devno_writable(g, st.st_rdev, 0);
         return false;
 }
 
-int guard_check(const char *path) {
-        if (guard_writable(path))
-                return 0;
-        return log_error_errno(EPERM, "refusing to write to '%s': it is not on a disk the profile marks Use=format", path);
+static void write_point(const char *what) {
+        const char *list = getenv("HYPERION_WRITE_POINTS");
+        if (!isempty(list)) {
+                FILE *f = fopen(list, "ae");
+                if (f) {
+                        fprintf(f, "%s\n", what);
+                        fclose(f);
+                }
+        }
+        const char *fail = getenv("HYPERION_FAIL_AT");
+        if (!isempty(fail) && streq(fail, what)) {
+                log_warning("HYPERION_FAIL_AT: stopping before '%s', as a power cut would", what);
+                sync();
+                _exit(137);
+        }
+}
+
+int guard_write(const Guard *g, const char *path, const char *what) {
+        if (interrupted)
+                return log_error_errno(EINTR, "interrupted (%s) before '%s'", strsignal(interrupted), what);
+        if (!guard_writable(g, path))
+                return log_error_errno(EPERM, "refusing to write to '%s' (%s): it is not on a disk the profile marks Use=format", path,
+                                       what);
+        log_debug("write: %s (%s)", what, path);
+        write_point(what);
+        return 0;
 }

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "apply.h"
+#include "mkfs.h"
 #include "log.h"
 #include "medium.h"
 #include "mount-util.h"
@@ -22,11 +22,7 @@
 #include "system.h"
 #include "tarball.h"
 #include "xl.h"
-#include "xlcfg.h"
-
-char *guests_find_archive(void) {
-        return live_medium_file("HYPERION_GUEST_ARCHIVE", MEDIUM_GUEST_ARCHIVE);
-}
+#include "xen.h"
 
 /* ---- install time -------------------------------------------------------- */
 
@@ -84,7 +80,7 @@ int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
         return 0;
 }
 
-/* The guests' kernel and initrd, from the first guest's /boot, into dom0. */
+/* The guests' kernel and initrd, from a guest's /boot, into dom0. */
 static int copy_kernel(Target *t, const char *groot) {
         _cleanup_free_ char *dir = path_join(t->root, GUEST_KERNEL_DIR);
         int r = RUN(NULL, "mkdir", "-p", dir);
@@ -100,14 +96,16 @@ static int copy_kernel(Target *t, const char *groot) {
         return 0;
 }
 
-static int prepare_one(Target *t, const Domain *d, const char *archive, bool *kernel_done) {
+int guest_prepare(Target *t, const Step *s) {
+        const Domain *d = s->domain;
         const char *name = d->head.name;
+        const char *archive = t->plan->inventory->guest_archive;
         _cleanup_free_ char *disk = xasprintf("/dev/%s/%s-disk", d->volume_group, name);
         _cleanup_free_ char *swap = xasprintf("/dev/%s/%s-swap", d->volume_group, name);
         _cleanup_free_ char *mnt = xasprintf("/run/hyperion/guest-%s", name);
         log_info("guest %s: %s", name, disk);
-        int r = make_filesystem(disk, d->filesystem, name);
-        if (r < 0 || (d->swap && (r = make_filesystem(swap, FS_SWAP, NULL)) < 0))
+        int r = make_filesystem(&t->guard, disk, d->filesystem, name, NULL, s->id);
+        if (r < 0 || (d->swap && (r = make_filesystem(&t->guard, swap, FS_SWAP, NULL, NULL, s->id)) < 0))
                 return r;
         if ((r = RUN(NULL, "mkdir", "-p", mnt)) < 0)
                 return r;
@@ -117,10 +115,10 @@ static int prepare_one(Target *t, const Domain *d, const char *archive, bool *ke
         r = tarball_extract(archive, mnt, label);
         if (r >= 0)
                 r = guest_configure_root(t->plan->profile, d, mnt);
-        if (r >= 0 && !*kernel_done) {
+        /* One kernel for all the guests, from the first one prepared. */
+        _cleanup_free_ char *kernel = xasprintf("%s%s/vmlinuz", t->root, GUEST_KERNEL_DIR);
+        if (r >= 0 && access(kernel, F_OK) < 0)
                 r = copy_kernel(t, mnt);
-                *kernel_done = r >= 0;
-        }
         umount_below(mnt);
         if (r < 0)
                 return r;
@@ -131,28 +129,6 @@ static int prepare_one(Target *t, const Domain *d, const char *archive, bool *ke
                 return r;
         _cleanup_free_ char *rel = xasprintf("etc/xen/%s.cfg", name);
         return write_file_under(t->root, rel, cfg, 0644);
-}
-
-int guests_prepare(Target *t) {
-        const Profile *p = t->plan->profile;
-        if (p->n_domains == 0)
-                return 0;
-        _cleanup_free_ char *archive = guests_find_archive();
-        if (!archive)
-                return log_error_errno(ENOENT, "the ISO holds no guest archive (%s): cannot prepare the guests", MEDIUM_GUEST_ARCHIVE);
-        /* A resumed install may have copied the guests' kernel already. */
-        _cleanup_free_ char *kernel = xasprintf("%s%s/vmlinuz", t->root, GUEST_KERNEL_DIR);
-        bool kernel_done = access(kernel, F_OK) == 0;
-        for (size_t i = 0; i < p->n_domains; i++) {
-                const Domain *d = p->domains[i];
-                _cleanup_free_ char *step = xasprintf("guest %s", d->head.name);
-                if (journal_done(t, step))
-                        continue;
-                int r = prepare_one(t, d, archive, &kernel_done);
-                if (r < 0 || (r = journal_add(t, step)) < 0)
-                        return r;
-        }
-        return 0;
 }
 
 /* ---- every Xen boot: libxenlight ----------------------------------------- */

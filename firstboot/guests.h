@@ -21,9 +21,10 @@
 /* What this boot's creations went through: a line a guest, for the report. */
 #define GUESTS_CREATED "/run/hyperion/guests.created"
 
-char *guests_find_archive(void);
-/* Install-time: every guest of the profile, each a journalled step. */
-int guests_prepare(Target *t);
+/* Install-time, a step of the plan: the guest's volumes formatted, its
+ * root unpacked from the medium's guest archive and configured, its xl
+ * configuration checked and written. */
+int guest_prepare(Target *t, const Step *s);
 
 /* Its own SSH host keys (RSA, ECDSA, Ed25519) under root/etc/ssh. */
 int guest_host_keys(const char *root, const char *name);

@@ -13,8 +13,10 @@
 #include "macro.h"
 #include "strutil.h"
 
-/* LVM's messages: errors kept for the report, the rest at debug level. */
+/* LVM's messages: errors kept for the report, printed lines (reports)
+ * kept for the caller, the rest at debug level. */
 static char *last_error;
+static char **printed;
 
 static void lvm_log(int level, const char *file, int line, int dm_errno, const char *message) {
         (void) file;
@@ -24,12 +26,15 @@ static void lvm_log(int level, const char *file, int line, int dm_errno, const c
                 free(last_error);
                 last_error = xstrdup(strempty(message));
                 log_debug("lvm: error: %s", strempty(message));
-        } else if (level <= LVM2_LOG_PRINT)
+        } else if (level <= LVM2_LOG_PRINT) {
                 log_debug("lvm: %s", strempty(message));
+                if (printed)
+                        strv_push(&printed, strempty(message));
+        }
 }
 
-int lvm_open(Lvm *l, bool offline) {
-        *l = (Lvm) { .offline = offline };
+int lvm_open(Lvm *l, const Guard *g, bool offline) {
+        *l = (Lvm) { .offline = offline, .guard = g };
         lvm2_log_fn(lvm_log);
         l->handle = lvm2_init();
         if (!l->handle)
@@ -54,7 +59,7 @@ static const char *lvm_status(int r) {
         }
 }
 
-int lvm_run(Lvm *l, char *const *argv) {
+static int lvm_exec(Lvm *l, char *const *argv, char **out, bool quiet) {
         for (char *const *a = argv; *a; a++)
                 if (!**a || strpbrk(*a, " \t\n'\"\\"))
                         return log_error_errno(EINVAL, "refusing LVM argument '%s': it would not survive liblvm2cmd's command line",
@@ -63,54 +68,72 @@ int lvm_run(Lvm *l, char *const *argv) {
         log_debug("lvm: %s", cmd);
         free(last_error);
         last_error = NULL;
+        printed = out ? xcalloc(1, sizeof(char *)) : NULL;
         int r = lvm2_run(l->handle, cmd);
+        if (out) {
+                *out = strv_join(printed, "\n");
+                strv_free(printed);
+                printed = NULL;
+        }
+        if (r != LVM2_COMMAND_SUCCEEDED && quiet)
+                return -EIO;
         if (r != LVM2_COMMAND_SUCCEEDED)
                 return log_error_errno(EIO, "lvm %s: %s%s%s", cmd, lvm_status(r), last_error ? ": " : "", strempty(last_error));
         return 0;
 }
 
-int lvm_pvcreate(Lvm *l, const char *device) {
-        int r = guard_check(device);
-        if (r < 0)
-                return r;
-        char *argv[] = { "pvcreate", "--yes", "--force", "--force", (char *) device, NULL, NULL, NULL };
-        if (l->offline) {
-                argv[5] = "--driverloaded";
-                argv[6] = "n";
-        }
-        return lvm_run(l, argv);
+int lvm_run(Lvm *l, char *const *argv, char **out) {
+        return lvm_exec(l, argv, out, false);
 }
 
-int lvm_vgcreate(Lvm *l, const char *vg, uint64_t extent_size, char *const *pvs) {
+/* --driverloaded n without device-mapper. */
+static void offline_args(const Lvm *l, char ***argv) {
+        if (l->offline) {
+                strv_push(argv, "--driverloaded");
+                strv_push(argv, "n");
+        }
+}
+
+int lvm_pvcreate(Lvm *l, const char *device, const char *what) {
+        _cleanup_free_ char *w = xasprintf("%s: pvcreate", what);
+        int r = guard_write(l->guard, device, w);
+        if (r < 0)
+                return r;
+        _cleanup_strv_free_ char **argv = strv_split_ws("pvcreate --yes --force --force");
+        offline_args(l, &argv);
+        strv_push(&argv, device);
+        return lvm_run(l, argv, NULL);
+}
+
+int lvm_vgcreate(Lvm *l, const char *vg, uint64_t extent_size, char *const *pvs, const char *what) {
+        _cleanup_free_ char *w = xasprintf("%s: vgcreate", what);
         for (char *const *p = pvs; *p; p++) {
-                int r = guard_check(*p);
+                int r = guard_write(l->guard, *p, w);
                 if (r < 0)
                         return r;
         }
-        _cleanup_strv_free_ char **argv = xcalloc(1, sizeof(char *));
-        strv_push(&argv, "vgcreate");
-        strv_push(&argv, "--yes");
-        if (l->offline) {
-                strv_push(&argv, "--driverloaded");
-                strv_push(&argv, "n");
-        }
+        _cleanup_strv_free_ char **argv = strv_split_ws("vgcreate --yes");
+        offline_args(l, &argv);
         strv_push(&argv, "--physicalextentsize");
         strv_consume(&argv, xasprintf("%" PRIu64 "k", extent_size / 1024));
         strv_push(&argv, vg);
         for (char *const *p = pvs; *p; p++)
                 strv_push(&argv, *p);
-        return lvm_run(l, argv);
+        return lvm_run(l, argv, NULL);
 }
 
-int lvm_lvcreate(Lvm *l, const char *vg, const char *lv, uint64_t size) {
+int lvm_lvcreate(Lvm *l, const char *vg, char *const *pvs, const char *lv, uint64_t size, const char *what) {
+        _cleanup_free_ char *w = xasprintf("%s: lvcreate", what);
+        for (char *const *p = pvs; *p; p++) {
+                int r = guard_write(l->guard, *p, w);
+                if (r < 0)
+                        return r;
+        }
         _cleanup_free_ char *bytes = xasprintf("%" PRIu64 "b", size);
-        _cleanup_strv_free_ char **argv = xcalloc(1, sizeof(char *));
-        strv_push(&argv, "lvcreate");
-        strv_push(&argv, "--yes");
+        _cleanup_strv_free_ char **argv = strv_split_ws("lvcreate --yes");
         if (l->offline) {
                 /* No device-mapper: metadata only, nothing to activate or zero. */
-                strv_push(&argv, "--driverloaded");
-                strv_push(&argv, "n");
+                offline_args(l, &argv);
                 strv_push(&argv, "--activate");
                 strv_push(&argv, "n");
                 strv_push(&argv, "--zero");
@@ -125,5 +148,34 @@ int lvm_lvcreate(Lvm *l, const char *vg, const char *lv, uint64_t size) {
         strv_push(&argv, "--size");
         strv_push(&argv, bytes);
         strv_push(&argv, vg);
-        return lvm_run(l, argv);
+        return lvm_run(l, argv, NULL);
+}
+
+int lvm_lv_size(Lvm *l, const char *vg, const char *lv, uint64_t *size) {
+        _cleanup_strv_free_ char **argv = strv_split_ws("lvs --noheadings --nosuffix --units b --separator : -o lv_name,lv_size");
+        offline_args(l, &argv);
+        strv_push(&argv, vg);
+        _cleanup_free_ char *out = NULL;
+        /* No such group: no such volume either. */
+        if (lvm_exec(l, argv, &out, true) < 0)
+                return 0;
+        _cleanup_strv_free_ char **lines = strv_split_lines(out);
+        for (char **line = lines; *line; line++) {
+                char *s = strstrip(*line), *colon = strchr(s, ':');
+                if (!colon)
+                        continue;
+                *colon = 0;
+                if (streq(s, lv)) {
+                        *size = strtoull(colon + 1, NULL, 10);
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+int lvm_activate(Lvm *l, const char *vg, bool on) {
+        if (l->offline)
+                return 0;
+        char *argv[] = { "vgchange", "--activate", on ? "y" : "n", (char *) vg, NULL };
+        return lvm_run(l, argv, NULL);
 }

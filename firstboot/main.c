@@ -11,6 +11,7 @@
 
 #include "apply.h"
 #include "guests.h"
+#include "journal.h"
 #include "report.h"
 #include "partition.h"
 #include "log.h"
@@ -30,7 +31,7 @@
 
 static const char *arg_profile = DEFAULT_PROFILE;
 static char **arg_disks;
-static bool arg_yes, arg_wipe, arg_live;
+static bool arg_yes, arg_wipe, arg_live, arg_start_over;
 static const char *arg_root = "/run/hyperion/target";
 static unsigned arg_wait = REPORT_WAIT_DEFAULT;
 
@@ -57,6 +58,8 @@ static void help(void) {
                "                       repeat for each disk\n"
                "  -y, --yes            do not ask for confirmation (install)\n"
                "      --wipe           allow formatting a disk that holds partitions or data\n"
+               "      --start-over     begin again over an unfinished install of another plan\n"
+               "                       (another profile, ISO or disks); implies --wipe\n"
                "      --root DIR       where the new system is mounted while it is installed\n"
                "                       (default: /run/hyperion/target)\n"
                "      --wait SECONDS   how long 'report' waits for what it reports on\n"
@@ -74,12 +77,13 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char **argv) {
-        enum { ARG_WIPE = 0x100, ARG_VERSION, ARG_ROOT, ARG_LIVE, ARG_WAIT };
+        enum { ARG_WIPE = 0x100, ARG_VERSION, ARG_ROOT, ARG_LIVE, ARG_WAIT, ARG_START_OVER };
         static const struct option options[] = {
                 { "profile", required_argument, NULL, 'p' },
                 { "disk", required_argument, NULL, 'd' },
                 { "yes", no_argument, NULL, 'y' },
                 { "wipe", no_argument, NULL, ARG_WIPE },
+                { "start-over", no_argument, NULL, ARG_START_OVER },
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "live", no_argument, NULL, ARG_LIVE },
                 { "wait", required_argument, NULL, ARG_WAIT },
@@ -96,6 +100,7 @@ static int parse_argv(int argc, char **argv) {
                 case 'd': strv_push(&arg_disks, optarg); break;
                 case 'y': arg_yes = true; break;
                 case ARG_WIPE: arg_wipe = true; break;
+                case ARG_START_OVER: arg_start_over = true; break;
                 case ARG_ROOT: arg_root = optarg; break;
                 case ARG_LIVE: arg_live = true; break;
                 case ARG_WAIT: {
@@ -132,72 +137,80 @@ static bool unattended(void) {
 
 /* The journal an earlier run left on the planned root partition, read
  * without mounting anything (debugfs reads; it never writes here). */
-static char **read_disk_journal(const Plan *plan) {
-        for (size_t i = 0; i < plan->n_disks; i++) {
-                const PlanDisk *pd = &plan->disks[i];
-                if (pd->disk->use != DISK_FORMAT || !plan_disk_matches(pd))
-                        continue;
-                for (size_t j = 0; j < pd->n_parts; j++) {
-                        if (!streq(pd->parts[j].part->mount, "/"))
-                                continue;
-                        _cleanup_free_ char *dev = NULL, *loop = NULL;
-                        if (pd->dev->is_file) {
-                                _cleanup_free_ char *o = xasprintf("%llu", (unsigned long long) pd->parts[j].start);
-                                _cleanup_free_ char *sz = xasprintf("%llu", (unsigned long long) pd->parts[j].size);
-                                RunOptions ro = { .capture = &loop };
-                                if (run_ok((char *[]) { "losetup", "--find", "--show", "--read-only", "--offset", o, "--sizelimit", sz,
-                                                        pd->dev->path, NULL },
-                                           &ro) < 0)
-                                        return NULL;
-                                dev = xstrdup(strstrip(loop));
-                        } else
-                                dev = partition_node(pd->dev->path, pd->parts[j].number);
-                        _cleanup_free_ char *out = NULL, *err = NULL;
-                        RunOptions o = { .capture = &out, .capture_err = &err };
-                        int r = run((char *[]) { "debugfs", "-R", "cat /" JOURNAL_PATH, dev, NULL }, &o);
-                        if (loop)
-                                (void) run((char *[]) { "losetup", "--detach", dev, NULL }, NULL);
-                        if (r != 0 || isempty(out))
-                                return NULL;
-                        return strv_split_lines(out);
-                }
-        }
-        return NULL;
+static char *read_disk_journal(const Plan *plan) {
+        size_t i, j;
+        if (!plan_find_mount(plan, "/", &i, &j))
+                return NULL;
+        const PlanDisk *pd = &plan->disks[i];
+        if (pd->disk->use != DISK_FORMAT || !plan_disk_matches(pd))
+                return NULL;
+        _cleanup_free_ char *dev = NULL, *loop = NULL;
+        if (pd->dev->is_file) {
+                _cleanup_free_ char *o = xasprintf("%llu", (unsigned long long) pd->parts[j].start);
+                _cleanup_free_ char *sz = xasprintf("%llu", (unsigned long long) pd->parts[j].size);
+                RunOptions ro = { .capture = &loop };
+                if (run_ok((char *[]) { "losetup", "--find", "--show", "--read-only", "--offset", o, "--sizelimit", sz, pd->dev->path,
+                                        NULL },
+                           &ro) < 0)
+                        return NULL;
+                dev = xstrdup(strstrip(loop));
+        } else
+                dev = partition_node(pd->dev->path, pd->parts[j].number);
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        RunOptions o = { .capture = &out, .capture_err = &err };
+        int r = run((char *[]) { "debugfs", "-R", "cat /" JOURNAL_PATH, dev, NULL }, &o);
+        if (loop)
+                (void) run((char *[]) { "losetup", "--detach", dev, NULL }, NULL);
+        if (r != 0 || isempty(out))
+                return NULL;
+        return TAKE_PTR(out);
 }
 
 /* Probe, match and plan; the plan, or every reason there is none. An
- * install that an earlier run began (its journal on the planned root, the
- * planned tables on the disks) carries on without --wipe. */
-static int make_plan(const Profile *p, Inventory *inv, Plan **ret, char ***ret_journal) {
+ * install that an earlier run of the same plan began (its journal on the
+ * planned root, with the same identity) carries on without --wipe, with
+ * the same UUIDs; one of another plan is refused (--start-over begins
+ * again). */
+static int make_plan(const Profile *p, Inventory *inv, Plan **ret, Journal *resumed) {
         int r = arg_disks ? probe_paths(arg_disks, inv) : probe_system(inv);
         if (r < 0)
                 return r;
-        PlanOptions o = { .wipe = arg_wipe, .unattended = unattended() };
-        _cleanup_strv_free_ char **errors = NULL;
-        r = plan_make(p, inv, &o, ret, &errors);
-        if (r < 0 && !arg_wipe) {
-                PlanOptions all = { .wipe = true };
-                _cleanup_(plan_freep) Plan *layout = NULL;
-                _cleanup_strv_free_ char **ignored = NULL, **journal = NULL, **resumable = NULL;
-                /* Only an unfinished install carries on; a finished one is data like any other. */
-                if (plan_make(p, inv, &all, &layout, &ignored) == 0 && (journal = read_disk_journal(layout)) &&
-                    !strv_contains(journal, "done")) {
-                        resumable = xcalloc(1, sizeof(char *));
-                        for (char **j = journal; *j; j++)
-                                if (startswith(*j, "partitions "))
-                                        strv_push(&resumable, *j + strlen("partitions "));
+        PlanOptions o = { .wipe = arg_wipe || arg_start_over, .unattended = unattended() };
+        _cleanup_strv_free_ char **errors = NULL, **ignored = NULL, **resumable = xcalloc(1, sizeof(char *));
+        _cleanup_(plan_freep) Plan *layout = NULL;
+        PlanOptions all = { .wipe = true };
+        _cleanup_free_ char *text = plan_make(p, inv, &all, &layout, &ignored) == 0 ? read_disk_journal(layout) : NULL;
+        Journal j = {};
+        if (text) {
+                int jr = journal_parse(text, &j);
+                const char *last = layout->steps[layout->n_steps - 1].id;
+                if (journal_done(&j, last))
+                        log_debug("the disks hold a finished install: data like any other");
+                else if (jr == 0 && streq(j.identity, layout->identity)) {
+                        /* This very plan, interrupted: carry on. */
+                        o.seed = j.seed;
+                        for (char **s = j.steps; *s; s++)
+                                if (startswith(*s, "table "))
+                                        strv_push(&resumable, *s + strlen("table "));
                         o.resumable = resumable;
-                        strv_free(errors);
-                        errors = NULL;
-                        r = plan_make(p, inv, &o, ret, &errors);
-                        if (r == 0 && ret_journal)
-                                *ret_journal = TAKE_PTR(journal);
+                } else if (!arg_start_over) {
+                        log_error("the disks hold an unfinished install of another plan (another profile, ISO or disks: its journal "
+                                  "says identity %.16s, this plan is %.16s); nothing was written: run the ISO it came from to finish "
+                                  "it, or give --start-over to begin again (that formats the disks the profile marks, as --wipe does)",
+                                  isempty(j.identity) ? "(none)" : j.identity, layout->identity);
+                        journal_release(&j);
+                        return -EINVAL;
                 }
         }
+        r = plan_make(p, inv, &o, ret, &errors);
         for (char **e = errors; e && *e; e++)
                 log_error("%s", *e);
         if (r < 0)
                 log_error("nothing was written: fix the profile or the disks and run again");
+        if (r == 0 && o.resumable && resumed)
+                *resumed = j;
+        else
+                journal_release(&j);
         return r;
 }
 
@@ -239,8 +252,8 @@ static int cmd_install(void) {
                 return 1;
         Inventory inv = {};
         _cleanup_(plan_freep) Plan *plan = NULL;
-        _cleanup_strv_free_ char **journal = NULL;
-        int r = make_plan(p, &inv, &plan, &journal);
+        Journal resumed = {};
+        int r = make_plan(p, &inv, &plan, &resumed);
         if (r == 0) {
                 plan_print(plan, stdout);
                 bool auto_yes = arg_yes || unattended();
@@ -248,10 +261,12 @@ static int cmd_install(void) {
                         log_error("the host name was not typed: nothing was written");
                         r = -ECANCELED;
                 } else {
-                        ApplyOptions ao = { .root = arg_root, .journal = journal };
+                        /* The disks are checked again after the prompt, before any write. */
+                        ApplyOptions ao = { .root = arg_root, .resumed = resumed.steps ? &resumed : NULL };
                         r = apply_plan(plan, &ao);
                 }
         }
+        journal_release(&resumed);
         inventory_release(&inv);
         if (r >= 0 && arg_live) {
                 if (unattended())
@@ -259,17 +274,16 @@ static int cmd_install(void) {
                 else
                         printf("\nThe install is done. Reboot when you are ready (remove the installation medium).\n");
         }
-        return r < 0 ? 1 : 0;
+        return r == -EINTR ? 130 : r < 0 ? 1 : 0;
 }
 
 /* On the installed system, its journal; on the live system, the one on the disks. */
 static int cmd_status(void) {
-        _cleanup_free_ char *local = NULL;
-        _cleanup_strv_free_ char **steps = NULL;
+        _cleanup_free_ char *text = NULL;
         _cleanup_free_ char *path = xasprintf("/%s", JOURNAL_PATH);
-        if (read_full_file(path, &local, NULL) == 0)
-                steps = strv_split_lines(local);
-        else {
+        const char *last = "done";
+        _cleanup_free_ char *last_id = NULL;
+        if (read_full_file(path, &text, NULL) < 0) {
                 _cleanup_(profile_freep) Profile *p = NULL;
                 if (load_profile(&p) < 0)
                         return 1;
@@ -278,17 +292,23 @@ static int cmd_status(void) {
                 PlanOptions all = { .wipe = true };
                 _cleanup_(plan_freep) Plan *layout = NULL;
                 _cleanup_strv_free_ char **ignored = NULL;
-                if (r >= 0 && plan_make(p, &inv, &all, &layout, &ignored) == 0)
-                        steps = read_disk_journal(layout);
+                if (r >= 0 && plan_make(p, &inv, &all, &layout, &ignored) == 0) {
+                        text = read_disk_journal(layout);
+                        last = last_id = xstrdup(layout->steps[layout->n_steps - 1].id);
+                }
                 inventory_release(&inv);
         }
-        if (!steps) {
+        if (!text) {
                 printf("no install journal: nothing was installed on these disks\n");
                 return 0;
         }
-        printf("install journal: %s\n", strv_contains(steps, "done") ? "finished" : "not finished");
-        for (char **s = steps; *s; s++)
+        Journal j;
+        bool ours = journal_parse(text, &j) == 0;
+        printf("install journal: %s%s%.16s\n", journal_done(&j, last) ? "finished" : "not finished",
+               ours ? ", identity " : " (an older hyperion's, without an identity)", ours ? j.identity : "");
+        for (char **s = j.steps; *s; s++)
                 printf("  done: %s\n", *s);
+        journal_release(&j);
         return 0;
 }
 

@@ -83,9 +83,10 @@ static int set_flags(PedPartition *part, const Partition *p, const char *path) {
         return 0;
 }
 
-int partition_write(const PlanDisk *pd) {
+int partition_write(const Guard *g, const PlanDisk *pd, const char *what) {
         const char *path = pd->dev->path;
-        int r = guard_check(path);
+        _cleanup_free_ char *w = xasprintf("%s: libparted", what);
+        int r = guard_write(g, path, w);
         if (r < 0)
                 return r;
         ped_exception_set_handler(exception_handler);

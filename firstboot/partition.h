@@ -8,9 +8,10 @@
 
 #include <stdbool.h>
 
+#include "guard.h"
 #include "plan.h"
 
 /* Write pd's table to its disk (block device or image file). Guarded. */
-int partition_write(const PlanDisk *pd);
+int partition_write(const Guard *g, const PlanDisk *pd, const char *what);
 /* The device node of partition n of a block device: sda3, nvme0n1p3. */
 char *partition_node(const char *disk, unsigned n);

@@ -7,9 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "firmware.h"
 #include "log.h"
+#include "medium.h"
+#include "sha256.h"
 #include "size.h"
 #include "strutil.h"
+#include "xen.h"
 
 static void add_error(char ***errors, const char *fmt, ...) _printf_(2, 3);
 static void add_error(char ***errors, const char *fmt, ...) {
@@ -18,6 +22,14 @@ static void add_error(char ***errors, const char *fmt, ...) {
         strv_consume(errors, xvasprintf(fmt, ap));
         va_end(ap);
 }
+
+/* "FILE:LINE: " of a key, for the errors a value of the profile causes. */
+static char *at(const SectionHead *h, const char *kind, const char *key) {
+        Loc l = profile_where(h, kind, key);
+        return l.line ? xasprintf("%s:%u: ", l.file, l.line) : xasprintf("%s: ", strempty(l.file));
+}
+
+/* ---- matching --------------------------------------------------------------- */
 
 bool disk_matches(const Disk *want, const ProbedDisk *have) {
         if (want->match_size) {
@@ -135,6 +147,8 @@ static int match_disks(Plan *plan, char ***errors) {
         return 0;
 }
 
+/* ---- layout, in checked arithmetic ----------------------------------------- */
+
 static void layout_disk(Plan *plan, PlanDisk *pd, char ***errors) {
         const Profile *p = plan->profile;
         const Disk *d = pd->disk;
@@ -151,10 +165,15 @@ static void layout_disk(Plan *plan, PlanDisk *pd, char ***errors) {
         uint64_t fixed = 0;
         PlanPartition *rest = NULL;
         for (size_t i = 0; i < pd->n_parts; i++) {
-                if (pd->parts[i].part->size.rest)
+                const Partition *x = pd->parts[i].part;
+                if (x->size.rest)
                         rest = &pd->parts[i];
-                else
-                        fixed += pd->parts[i].part->size.bytes;
+                else if (__builtin_add_overflow(fixed, x->size.bytes, &fixed)) {
+                        _cleanup_free_ char *where = at(&x->head, "Partition", "Size");
+                        add_error(errors, "%sthe partitions of disk '%s' add up to more than 16E with '%s' (no disk is that large)",
+                                  where, d->head.name, x->head.name);
+                        return;
+                }
         }
         uint64_t room = end > start ? end - start : 0;
         char need[SIZE_BUF], has[SIZE_BUF];
@@ -170,7 +189,7 @@ static void layout_disk(Plan *plan, PlanDisk *pd, char ***errors) {
                 if (!x->part->size.rest)
                         x->size = x->part->size.bytes;
                 x->start = start;
-                start += x->size;
+                start += x->size; /* within room: no overflow */
         }
 }
 
@@ -197,11 +216,10 @@ static bool blank_planned_table(const PlanDisk *pd) {
         return true;
 }
 
-static void check_wipe(Plan *plan, PlanDisk *pd, const PlanOptions *o, char ***errors) {
+static void check_wipe(PlanDisk *pd, const PlanOptions *o, char ***errors) {
         if (pd->disk->use != DISK_FORMAT || !pd->dev || !disk_has_data(pd->dev))
                 return;
         _cleanup_free_ char *what = disk_contents(pd->dev);
-        (void) plan;
         if ((strv_contains(o->resumable, pd->disk->head.name) && plan_disk_matches(pd)) || blank_planned_table(pd))
                 pd->resume = true;
         else if (o->unattended && !disk_pinned(pd->disk))
@@ -233,16 +251,59 @@ static void check_keep_mount(PlanDisk *pd, char ***errors) {
                   d->mount_partition, d->mount);
 }
 
+/* A disk to format that something uses now: nothing may be written to it
+ * (writing under a mounted filesystem or an active volume group corrupts
+ * both, and the kernel would keep the old partitions). */
+static void check_in_use(PlanDisk *pd, char ***errors) {
+        if (pd->disk->use != DISK_FORMAT || !pd->dev || !pd->dev->in_use || !pd->dev->in_use[0])
+                return;
+        _cleanup_free_ char *what = strv_join(pd->dev->in_use, "; ");
+        add_error(errors,
+                  "disk '%s' (%s) is in use: %s; unmount it, turn its swap off, deactivate its volume groups (umount, swapoff, "
+                  "vgchange -an) and run again",
+                  pd->disk->head.name, pd->dev->path, what);
+}
+
+static bool plan_formats(const Plan *plan, const ProbedDisk *d) {
+        for (size_t i = 0; i < plan->n_disks; i++)
+                if (plan->disks[i].dev == d && plan->disks[i].disk->use == DISK_FORMAT)
+                        return true;
+        return false;
+}
+
+/* A volume group of the profile's name on a disk we do not format: there
+ * would be two of that name, and vgcreate would fail after the tables are
+ * written. */
+static void check_existing_groups(Plan *plan, char ***errors) {
+        const Profile *p = plan->profile;
+        const Inventory *inv = plan->inventory;
+        for (size_t j = 0; j < inv->n_disks; j++) {
+                const ProbedDisk *d = &inv->disks[j];
+                if (plan_formats(plan, d))
+                        continue;
+                for (size_t g = 0; g < p->n_volume_groups; g++) {
+                        const char *name = p->volume_groups[g]->head.name;
+                        _cleanup_free_ char *where = NULL;
+                        if (d->vg && streq(d->vg, name))
+                                where = xstrdup(d->path);
+                        for (size_t k = 0; !where && k < d->n_parts; k++)
+                                if (d->parts[k].vg && streq(d->parts[k].vg, name))
+                                        where = xasprintf("partition %u of %s", d->parts[k].number, d->path);
+                        if (where)
+                                add_error(errors,
+                                          "%s already holds a volume group named '%s' (an LVM physical volume on %s), and the "
+                                          "profile makes one of that name: rename it (vgrename) or take that disk out, then run again",
+                                          d->path, name, where);
+                }
+        }
+}
+
 static void add_volume(Plan *plan, const char *group, char *name, uint64_t size, FsType fs, const char *mount, const Volume *v,
                        const Domain *dom) {
         plan->volumes = xrealloc(plan->volumes, (plan->n_volumes + 1) * sizeof(PlanVolume));
         plan->volumes[plan->n_volumes++] = (PlanVolume) {
                 .group = group, .name = name, .size = size, .format = fs, .mount = mount, .volume = v, .domain = dom,
         };
-}
-
-static uint64_t round_up(uint64_t v, uint64_t to) {
-        return (v + to - 1) / to * to;
 }
 
 static void plan_groups(Plan *plan, char ***errors) {
@@ -256,7 +317,7 @@ static void plan_groups(Plan *plan, char ***errors) {
                         for (size_t j = 0; j < plan->disks[i].n_parts; j++) {
                                 const PlanPartition *x = &plan->disks[i].parts[j];
                                 if (x->part->type == PART_LVM && streq(x->part->volume_group, pg->vg->head.name))
-                                        pg->capacity += lvm_pv_capacity(x->size, pg->vg->extent_size);
+                                        pg->capacity += lvm_pv_capacity(x->size, pg->vg->extent_size); /* real disks: no overflow */
                         }
         }
         for (size_t i = 0; i < p->n_volumes; i++) {
@@ -271,14 +332,26 @@ static void plan_groups(Plan *plan, char ***errors) {
         }
         for (size_t g = 0; g < plan->n_groups; g++) {
                 PlanGroup *pg = &plan->groups[g];
-                for (size_t i = 0; i < plan->n_volumes; i++) {
+                uint64_t e = pg->vg->extent_size;
+                bool overflow = false;
+                for (size_t i = 0; i < plan->n_volumes && !overflow; i++) {
                         PlanVolume *v = &plan->volumes[i];
                         if (!streq(v->group, pg->vg->head.name))
                                 continue;
-                        v->size = round_up(v->size, pg->vg->extent_size);
-                        pg->used += v->size;
+                        /* Whole extents; each size and the sum checked. */
+                        uint64_t up;
+                        if (__builtin_add_overflow(v->size, e - 1, &up) || __builtin_add_overflow(pg->used, up / e * e, &pg->used)) {
+                                _cleanup_free_ char *where = v->volume ? at(&v->volume->head, "Volume", "Size")
+                                                                       : at(&v->domain->head, "Domain",
+                                                                            v->format == FS_SWAP ? "Swap" : "Disk");
+                                add_error(errors, "%sthe volumes of volume group '%s' add up to more than 16E with '%s' (no disk is that large)",
+                                          where, pg->vg->head.name, v->name);
+                                overflow = true;
+                                break;
+                        }
+                        v->size = up / e * e;
                 }
-                if (pg->used > pg->capacity) {
+                if (!overflow && pg->used > pg->capacity) {
                         char a[SIZE_BUF], b[SIZE_BUF];
                         add_error(errors, "volume group '%s' is too small: its volumes need %s, it holds %s", pg->vg->head.name,
                                   format_size_human(a, pg->used), format_size_human(b, pg->capacity));
@@ -290,8 +363,17 @@ static void check_memory(Plan *plan, char ***errors) {
         const Profile *p = plan->profile;
         uint64_t guests = 0;
         for (size_t i = 0; i < p->n_domains; i++)
-                guests += p->domains[i]->memory;
-        plan->memory_needed = p->xen.dom0_memory + guests;
+                if (__builtin_add_overflow(guests, p->domains[i]->memory, &guests)) {
+                        _cleanup_free_ char *where = at(&p->domains[i]->head, "Domain", "Memory");
+                        add_error(errors, "%sthe guests' memory adds up to more than 16E with '%s' (no machine has that much)", where,
+                                  p->domains[i]->head.name);
+                        return;
+                }
+        if (__builtin_add_overflow(p->xen.dom0_memory, guests, &plan->memory_needed)) {
+                _cleanup_free_ char *where = at(&p->xen.head, "Xen", "Dom0Memory");
+                add_error(errors, "%sdom0's and the guests' memory add up to more than 16E", where);
+                return;
+        }
         uint64_t have = plan->inventory->memory;
         if (have && plan->memory_needed > have) {
                 char a[SIZE_BUF], b[SIZE_BUF], c[SIZE_BUF], d[SIZE_BUF];
@@ -301,6 +383,442 @@ static void check_memory(Plan *plan, char ***errors) {
         }
 }
 
+/* The bridge's card, from the inventory: named, or the first wired one. */
+static void choose_nic(Plan *plan, char ***errors) {
+        const Network *n = &plan->profile->network;
+        const Inventory *inv = plan->inventory;
+        for (size_t i = 0; i < inv->n_nics && !plan->nic; i++)
+                if (streq(n->interface, "auto") ? !inv->nics[i].wireless : streq(inv->nics[i].name, n->interface))
+                        plan->nic = &inv->nics[i];
+        if (plan->nic || streq(n->interface, "auto") || plan->storage_only)
+                return;
+        _cleanup_strv_free_ char **names = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; i < inv->n_nics; i++)
+                strv_consume(&names, xasprintf("%s %s", inv->nics[i].name, inv->nics[i].mac));
+        _cleanup_free_ char *list = strv_join(names, ", "), *where = at(&n->head, "Network", "Interface");
+        add_error(errors, "%sthis machine has no network card '%s' for the bridge %s (it has: %s)", where, n->interface, n->bridge,
+                  inv->n_nics ? list : "none");
+}
+
+/* What a full install needs from the medium and the kernel, before the
+ * first write. */
+static void check_preconditions(Plan *plan, char ***errors) {
+        const Inventory *inv = plan->inventory;
+        if (plan->storage_only)
+                return;
+        if (!inv->root_image)
+                add_error(errors, "no root image (%s) on the medium: boot the hyperion ISO to install (image files given with --disk "
+                                  "get the storage steps only)",
+                          MEDIUM_ROOT_IMAGE);
+        if (plan->profile->n_domains && !inv->guest_archive)
+                add_error(errors, "no guest archive (%s) on the medium: the guests' root filesystems come from it; build the ISO "
+                                  "again with hyperion-build",
+                          MEDIUM_GUEST_ARCHIVE);
+        if (plan->n_groups && !inv->device_mapper)
+                add_error(errors, "this kernel has no device-mapper: the volumes of volume group '%s' could not be used (load dm_mod)",
+                          plan->groups[0].vg->head.name);
+}
+
+/* ---- UUIDs --------------------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *s) {
+        uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+        z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+        return z ^ (z >> 31);
+}
+
+/* A random version 4 UUID (ext4, swap) or a FAT volume id (vfat). */
+static void make_uuid(uint64_t *state, FsType fs, char out[40]) {
+        uint64_t a = splitmix64(state), b = splitmix64(state);
+        if (fs == FS_VFAT) {
+                snprintf(out, 40, "%04X-%04X", (unsigned) (a >> 48), (unsigned) ((a >> 32) & 0xffff));
+                return;
+        }
+        a = (a & ~UINT64_C(0xf000)) | UINT64_C(0x4000);             /* version 4 */
+        b = (b & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62);        /* variant 1 */
+        snprintf(out, 40, "%08x-%04x-%04x-%04x-%012llx", (unsigned) (a >> 32), (unsigned) ((a >> 16) & 0xffff),
+                 (unsigned) (a & 0xffff), (unsigned) (b >> 48), (unsigned long long) (b & UINT64_C(0xffffffffffff)));
+}
+
+static void choose_uuids(Plan *plan) {
+        uint64_t s = plan->seed;
+        for (size_t i = 0; i < plan->n_disks; i++)
+                for (size_t j = 0; j < plan->disks[i].n_parts; j++) {
+                        PlanPartition *x = &plan->disks[i].parts[j];
+                        if (x->part->format != FS_NONE)
+                                make_uuid(&s, x->part->format, x->uuid);
+                }
+}
+
+/* ---- identity -------------------------------------------------------------- */
+
+/* The profile as it reads, the root image, the disks: what a journal of
+ * this install carries, and what a rerun must match to carry on. */
+static void plan_identity(Plan *plan) {
+        char *text = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&text, &n);
+        if (!f)
+                oom();
+        fprintf(f, "hyperion install/1\n");
+        profile_print(plan->profile, f);
+        fprintf(f, "\nimage %s\n", plan->inventory->root_image_id ? plan->inventory->root_image_id : "none");
+        for (size_t i = 0; i < plan->n_disks; i++) {
+                const PlanDisk *pd = &plan->disks[i];
+                if (pd->disk->use == DISK_FORMAT)
+                        fprintf(f, "disk %s size %llu model %s serial %s wwn %s\n", pd->disk->head.name,
+                                (unsigned long long) pd->dev->size, pd->dev->model, pd->dev->serial, pd->dev->wwn);
+        }
+        fclose(f);
+        Sha256 s;
+        sha256_init(&s);
+        sha256_update(&s, text, n);
+        uint8_t d[32];
+        sha256_final(&s, d);
+        sha256_hex(d, plan->identity);
+        free(text);
+}
+
+/* ---- the texts the install writes ------------------------------------------------ */
+
+static const char *fs_options(FsType f, const char *mount, const char *opts) {
+        if (f == FS_VFAT && streq(opts, "defaults"))
+                return "umask=0077";
+        if (f == FS_EXT4 && streq(mount, "/") && streq(opts, "defaults"))
+                return "errors=remount-ro";
+        return opts;
+}
+
+static const ProbedPart *keep_partition(const PlanDisk *pd) {
+        for (size_t i = 0; i < pd->dev->n_parts; i++)
+                if (pd->dev->parts[i].number == pd->disk->mount_partition)
+                        return &pd->dev->parts[i];
+        return NULL;
+}
+
+char *plan_fstab(const Plan *plan) {
+        _cleanup_strv_free_ char **lines = xcalloc(1, sizeof(char *));
+        strv_push(&lines, "# /etc/fstab: written by hyperion-firstboot from the profile; by UUID.");
+        strv_push(&lines, "# <file system> <mount point> <type> <options> <dump> <pass>");
+        for (size_t i = 0; i < plan->n_disks; i++) {
+                const PlanDisk *pd = &plan->disks[i];
+                if (pd->disk->use == DISK_KEEP && !isempty(pd->disk->mount)) {
+                        const ProbedPart *x = keep_partition(pd);
+                        if (!x || !x->uuid)
+                                continue;
+                        /* A kept disk that fails must not stop the boot. */
+                        _cleanup_free_ char *opts = strstr(pd->disk->mount_options, "nofail")
+                                                            ? xstrdup(pd->disk->mount_options)
+                                                            : xasprintf("%s,nofail", pd->disk->mount_options);
+                        strv_consume(&lines, xasprintf("UUID=%s %s %s %s 0 2", x->uuid, pd->disk->mount,
+                                                       x->fstype ? x->fstype : "auto", opts));
+                        continue;
+                }
+                for (size_t j = 0; j < pd->n_parts; j++) {
+                        const PlanPartition *x = &pd->parts[j];
+                        const Partition *p = x->part;
+                        if (p->format == FS_NONE || (p->format != FS_SWAP && isempty(p->mount)))
+                                continue;
+                        if (p->format == FS_SWAP)
+                                strv_consume(&lines, xasprintf("UUID=%s none swap sw 0 0", x->uuid));
+                        else
+                                strv_consume(&lines, xasprintf("UUID=%s %s %s %s 0 %d", x->uuid, p->mount, fs_type_to_string(p->format),
+                                                               fs_options(p->format, p->mount, p->mount_options),
+                                                               streq(p->mount, "/") ? 1 : 2));
+                }
+        }
+        for (size_t i = 0; i < plan->n_volumes; i++) {
+                const PlanVolume *v = &plan->volumes[i];
+                if (!v->volume || isempty(v->mount))
+                        continue;
+                strv_consume(&lines, xasprintf("/dev/%s/%s %s %s %s 0 2", v->group, v->name, v->mount, fs_type_to_string(v->format),
+                                               fs_options(v->format, v->mount, v->volume->mount_options)));
+        }
+        _cleanup_free_ char *body = strv_join(lines, "\n");
+        return xasprintf("%s\n", body);
+}
+
+char *plan_interfaces(const Profile *p, const char *interface) {
+        const Network *n = &p->network;
+        _cleanup_free_ char *addr = NULL;
+        if (streq(n->address, "dhcp"))
+                addr = xasprintf("iface %s inet dhcp\n", n->bridge);
+        else {
+                _cleanup_free_ char *dns = strv_join(n->dns, " ");
+                addr = xasprintf("iface %s inet static\n\taddress %s\n%s%s%s%s%s%s", n->bridge, n->address,
+                                 isempty(n->gateway) ? "" : "\tgateway ", n->gateway, isempty(n->gateway) ? "" : "\n",
+                                 isempty(dns) ? "" : "\tdns-nameservers ", dns, isempty(dns) ? "" : "\n");
+        }
+        return xasprintf("# /etc/network/interfaces: written by hyperion-firstboot from the profile.\n"
+                         "# The guests' bridge %s, on %s.\n\n"
+                         "auto lo\niface lo inet loopback\n\n"
+                         "iface %s inet manual\n\n"
+                         "auto %s\n%s"
+                         "\tbridge_ports %s\n\tbridge_stp off\n\tbridge_fd 0\n\tbridge_maxwait 0\n",
+                         n->bridge, interface ? interface : "no interface (none was found)", interface ? interface : "none",
+                         n->bridge, addr, interface ? interface : "none");
+}
+
+/* ---- the steps -------------------------------------------------------------- */
+
+static Step *add_step(Plan *plan, StepKind kind, char *id, char *what) {
+        plan->steps = xrealloc(plan->steps, (plan->n_steps + 1) * sizeof(Step));
+        Step *s = &plan->steps[plan->n_steps++];
+        *s = (Step) { .kind = kind, .id = id, .what = what, .disk = -1, .part = -1, .group = -1, .volume = -1, .firmware = -1 };
+        return s;
+}
+
+static Step *add_file(Plan *plan, const char *path, char *text, const char *why) {
+        Step *s = add_step(plan, STEP_FILE, xasprintf("file %s", path), xasprintf("file %s: %s", path, why));
+        s->path = xstrdup(path);
+        s->text = text;
+        s->mode = 0644;
+        return s;
+}
+
+static void add_setting(Plan *plan, const char *path, const char *var, const char *value, const char *why) {
+        Step *s = add_step(plan, STEP_SETTING, xasprintf("setting %s %s", path, var),
+                           xasprintf("setting %s=\"%s\" in %s: %s", var, value, path, why));
+        s->path = xstrdup(path);
+        s->var = xstrdup(var);
+        s->text = xstrdup(value);
+        s->why = xasprintf("hyperion: %s.", why);
+}
+
+bool plan_find_mount(const Plan *plan, const char *path, size_t *ri, size_t *rj) {
+        for (size_t i = 0; i < plan->n_disks; i++)
+                for (size_t j = 0; j < plan->disks[i].n_parts; j++)
+                        if (streq(plan->disks[i].parts[j].part->mount, path)) {
+                                *ri = i;
+                                *rj = j;
+                                return true;
+                        }
+        return false;
+}
+
+static void add_format(Plan *plan, size_t i, size_t j) {
+        const PlanDisk *pd = &plan->disks[i];
+        const PlanPartition *x = &pd->parts[j];
+        const Partition *p = x->part;
+        if (p->format == FS_NONE)
+                return;
+        Step *s = add_step(plan, STEP_FORMAT, xasprintf("format %s/%s", pd->disk->head.name, p->head.name),
+                           xasprintf("format %s/%s: %s on partition %u of %s, UUID %s%s%s", pd->disk->head.name, p->head.name,
+                                     fs_type_to_string(p->format), x->number, pd->dev->path, x->uuid, isempty(p->label) ? "" : ", label ",
+                                     strempty(p->label)));
+        s->disk = (ssize_t) i;
+        s->part = (ssize_t) j;
+}
+
+static void add_mount(Plan *plan, const char *where) {
+        size_t i, j;
+        if (!plan_find_mount(plan, where, &i, &j))
+                return;
+        const PlanDisk *pd = &plan->disks[i];
+        Step *s = add_step(plan, STEP_MOUNT, xasprintf("mount %s", where),
+                           xasprintf("mount %s/%s at %s%s", pd->disk->head.name, pd->parts[j].part->head.name, where,
+                                     streq(where, "/") ? " (the journal goes onto it)" : ""));
+        s->disk = (ssize_t) i;
+        s->part = (ssize_t) j;
+        s->path = xstrdup(where);
+}
+
+static bool has_part_type(const Plan *plan, PartType t, size_t *ri, size_t *rj) {
+        for (size_t i = 0; i < plan->n_disks; i++)
+                for (size_t j = 0; j < plan->disks[i].n_parts; j++)
+                        if (plan->disks[i].parts[j].part->type == t) {
+                                if (ri)
+                                        *ri = i;
+                                if (rj)
+                                        *rj = j;
+                                return true;
+                        }
+        return false;
+}
+
+static void storage_steps(Plan *plan) {
+        char sz[SIZE_BUF];
+        for (size_t i = 0; i < plan->n_disks; i++) {
+                const PlanDisk *pd = &plan->disks[i];
+                if (pd->disk->use != DISK_FORMAT)
+                        continue;
+                Step *s = add_step(plan, STEP_TABLE, xasprintf("table %s", pd->disk->head.name),
+                                   xasprintf("table %s: a new %s table on %s (%s%s%s), %zu partition%s%s", pd->disk->head.name,
+                                             table_type_to_string(pd->disk->table), pd->dev->path,
+                                             format_size_human_decimal(sz, pd->dev->size), isempty(pd->dev->serial) ? "" : ", serial ",
+                                             pd->dev->serial, pd->n_parts, pd->n_parts == 1 ? "" : "s",
+                                             pd->resume ? "; it is there already (an interrupted install of this plan)"
+                                             : pd->wipe ? "; what it holds is wiped first"
+                                                        : ""));
+                s->disk = (ssize_t) i;
+        }
+        /* The root first: the journal lives on it. */
+        size_t ri, rj;
+        bool root = plan_find_mount(plan, "/", &ri, &rj);
+        if (root) {
+                add_format(plan, ri, rj);
+                add_mount(plan, "/");
+        }
+        for (size_t i = 0; i < plan->n_disks; i++)
+                for (size_t j = 0; j < plan->disks[i].n_parts; j++)
+                        if (!root || i != ri || j != rj)
+                                add_format(plan, i, j);
+        for (size_t g = 0; g < plan->n_groups; g++) {
+                const char *name = plan->groups[g].vg->head.name;
+                _cleanup_strv_free_ char **pvs = xcalloc(1, sizeof(char *));
+                for (size_t i = 0; i < plan->n_disks; i++)
+                        for (size_t j = 0; j < plan->disks[i].n_parts; j++) {
+                                const Partition *p = plan->disks[i].parts[j].part;
+                                if (p->type != PART_LVM || !streq(p->volume_group, name))
+                                        continue;
+                                Step *s = add_step(plan, STEP_PV, xasprintf("pv %s/%s", plan->disks[i].disk->head.name, p->head.name),
+                                                   xasprintf("pv %s/%s: an LVM physical volume on partition %u of %s",
+                                                             plan->disks[i].disk->head.name, p->head.name, plan->disks[i].parts[j].number,
+                                                             plan->disks[i].dev->path));
+                                s->disk = (ssize_t) i;
+                                s->part = (ssize_t) j;
+                                s->group = (ssize_t) g;
+                                strv_consume(&pvs, xasprintf("%s/%s", plan->disks[i].disk->head.name, p->head.name));
+                        }
+                _cleanup_free_ char *on = strv_join(pvs, ", ");
+                Step *s = add_step(plan, STEP_VG, xasprintf("vg %s", name),
+                                   xasprintf("vg %s: a volume group on %s, %s extents", name, on,
+                                             format_size(sz, plan->groups[g].vg->extent_size)));
+                s->group = (ssize_t) g;
+                for (size_t v = 0; v < plan->n_volumes; v++) {
+                        const PlanVolume *pv = &plan->volumes[v];
+                        if (!streq(pv->group, name))
+                                continue;
+                        _cleanup_free_ char *use = pv->domain ? xasprintf("guest %s's %s", pv->domain->head.name,
+                                                                          pv->format == FS_SWAP ? "swap" : "disk")
+                                                              : isempty(pv->mount) ? xstrdup("not mounted")
+                                                                                   : xasprintf("%s, mounted at %s",
+                                                                                               fs_type_to_string(pv->format), pv->mount);
+                        Step *l = add_step(plan, STEP_LV, xasprintf("lv %s/%s", name, pv->name),
+                                           xasprintf("lv %s/%s: %s, %s%s", name, pv->name, format_size_human(sz, pv->size), use,
+                                                     plan->storage_only ? " (metadata only: no device-mapper on image files)"
+                                                                        : "; its ends zeroed"));
+                        l->group = (ssize_t) g;
+                        l->volume = (ssize_t) v;
+                }
+        }
+}
+
+static void system_steps(Plan *plan) {
+        const Profile *p = plan->profile;
+        add_mount(plan, "/boot");
+        add_mount(plan, "/boot/efi");
+        add_step(plan, STEP_COPY, xstrdup("copy"),
+                 xasprintf("copy: the live system's root image (%s) onto the new root", MEDIUM_ROOT_IMAGE));
+        add_step(plan, STEP_CHROOT, xstrdup("chroot"),
+                 xstrdup("chroot: /proc, /sys, /run and a /dev of its own for the programs run in the new system (the nodes of "
+                         "the disks being installed only)"));
+        add_step(plan, STEP_PURGE_LIVE, xstrdup("purge hyperion-live"), xstrdup("purge hyperion-live: the live system's own package"));
+        add_file(plan, "/etc/fstab", plan_fstab(plan), "the filesystems by UUID");
+        add_file(plan, "/etc/hostname", xasprintf("%s\n", p->host.hostname), "the host name");
+        add_file(plan, "/etc/systemd/system.conf.d/hyperion.conf",
+                 xstrdup("# hyperion: no device of this host is given up on for showing up slowly\n"
+                         "# (a loaded host, a disk that spins up): the boot waits for it.\n"
+                         "[Manager]\nDefaultDeviceTimeoutSec=infinity\n"),
+                 "no device timeout at boot");
+        add_file(plan, "/etc/systemd/system/ifupdown-pre.service.d/hyperion.conf",
+                 xstrdup("# hyperion: ifupdown waits for udev with \"udevadm settle\", which gives up\n"
+                         "# after 120 s on its own; a loaded host's udev may take longer.\n"
+                         "[Service]\nExecStart=\n"
+                         "ExecStart=/bin/sh -c 'until udevadm settle --timeout=60; do echo \"hyperion: udev is still busy; waiting\"; done'\n"),
+                 "the network waits for udev as long as it takes");
+        _cleanup_free_ char *why = plan->nic ? xasprintf("the bridge %s on %s (%s)", p->network.bridge, plan->nic->name, plan->nic->mac)
+                                             : xasprintf("the bridge %s, on no card (this machine has no wired one)", p->network.bridge);
+        add_file(plan, "/etc/network/interfaces", plan_interfaces(p, plan->nic ? plan->nic->name : NULL), why);
+        add_step(plan, STEP_IDENTITY, xstrdup("identity"), xstrdup("identity: a machine-id and SSH host keys of its own"));
+        size_t keys = strv_length(p->host.root_authorized_keys);
+        if (keys || !isempty(p->host.root_password_hash))
+                add_step(plan, STEP_ROOT_ACCESS, xstrdup("root access"),
+                         xasprintf("root access: %zu SSH key%s%s", keys, keys == 1 ? "" : "s",
+                                   isempty(p->host.root_password_hash) ? "" : " and the password hash"));
+        if (p->xen.default_entry)
+                add_step(plan, STEP_DIVERT, xstrdup("divert 20_linux_xen"),
+                         xstrdup("divert /etc/grub.d/20_linux_xen to 08_linux_xen: the Xen entry first, whatever upgrades do"));
+        add_file(plan, "/etc/default/grub.d/hyperion-xen.cfg", xen_grub_cfg(p), "Xen's and dom0's command lines");
+        add_setting(plan, "/etc/xen/xl.conf", "autoballoon", xen_autoballoon(p),
+                    p->xen.ballooning ? "dom0 gives memory to the guests" : "dom0 keeps its memory, the guests use their swap");
+        add_setting(plan, "/etc/default/xen", "XENCONSOLED_ARGS", CONSOLED_ARGS, "the guests' consoles kept in " CONSOLE_LOG_DIR);
+        add_setting(plan, "/etc/default/xendomains", "XENDOMAINS_SAVE", "", "the guests shut down and boot with the host");
+        Step *d = add_step(plan, STEP_DIR, xstrdup("dir " CONSOLE_LOG_DIR), xstrdup("dir " CONSOLE_LOG_DIR " root:adm 0750"));
+        d->path = xstrdup(CONSOLE_LOG_DIR);
+        d->owner = xstrdup("root:adm");
+        d->mode = 0750;
+
+        size_t ei, ej;
+        if (has_part_type(plan, PART_ESP, &ei, &ej)) {
+                const PlanDisk *pd = &plan->disks[ei];
+                Step *g = add_step(plan, STEP_GRUB, xasprintf("grub %s", firmwares[FIRMWARE_UEFI].grub_target),
+                                   plan->inventory->efi
+                                           ? xasprintf("grub %s: GRUB for UEFI in EFI/debian on %s/%s, and the firmware's boot entry "
+                                                       "'debian' (this machine booted through UEFI)",
+                                                       firmwares[FIRMWARE_UEFI].grub_target, pd->disk->head.name,
+                                                       pd->parts[ej].part->head.name)
+                                           : xasprintf("grub %s: GRUB for UEFI in EFI/debian on %s/%s (no firmware boot entry: this "
+                                                       "machine did not boot through UEFI)",
+                                                       firmwares[FIRMWARE_UEFI].grub_target, pd->disk->head.name,
+                                                       pd->parts[ej].part->head.name));
+                g->firmware = FIRMWARE_UEFI;
+                g->nvram = plan->inventory->efi;
+                g->disk = (ssize_t) ei;
+                g->part = (ssize_t) ej;
+                Step *rm = add_step(plan, STEP_GRUB, xasprintf("grub %s removable", firmwares[FIRMWARE_UEFI].grub_target),
+                                    xasprintf("grub %s removable: GRUB on the removable path %s too (a firmware that forgets its "
+                                              "boot entries still boots)",
+                                              firmwares[FIRMWARE_UEFI].grub_target, firmwares[FIRMWARE_UEFI].removable_path));
+                rm->firmware = FIRMWARE_UEFI;
+                rm->removable = true;
+                rm->disk = (ssize_t) ei;
+                rm->part = (ssize_t) ej;
+        }
+        size_t bi;
+        if (has_part_type(plan, PART_BIOS_GRUB, &bi, NULL)) {
+                Step *g = add_step(plan, STEP_GRUB, xasprintf("grub %s %s", firmwares[FIRMWARE_BIOS].grub_target, plan->disks[bi].disk->head.name),
+                                   xasprintf("grub %s %s: GRUB for BIOS on %s and its bios_grub partition",
+                                             firmwares[FIRMWARE_BIOS].grub_target, plan->disks[bi].disk->head.name,
+                                             plan->disks[bi].dev->path));
+                g->firmware = FIRMWARE_BIOS;
+                g->disk = (ssize_t) bi;
+        }
+        add_step(plan, STEP_UPDATE_GRUB, xstrdup("update-grub"),
+                 xstrdup(p->xen.default_entry ? "update-grub: GRUB's menu, its first entry checked to be Xen" : "update-grub: GRUB's menu"));
+        for (size_t i = 0; i < p->n_domains; i++) {
+                const Domain *dom = p->domains[i];
+                _cleanup_free_ char *swap = dom->swap ? xasprintf(", swap on %s/%s-swap", dom->volume_group, dom->head.name) : xstrdup("");
+                Step *s = add_step(plan, STEP_GUEST, xasprintf("guest %s", dom->head.name),
+                                   xasprintf("guest %s: %s on %s/%s-disk%s, its root from the guest archive, its own SSH host "
+                                             "keys, /etc/xen/%s.cfg",
+                                             dom->head.name, fs_type_to_string(dom->filesystem), dom->volume_group, dom->head.name,
+                                             swap, dom->head.name));
+                s->domain = dom;
+        }
+}
+
+static void plan_steps(Plan *plan) {
+        storage_steps(plan);
+        if (plan->storage_only) {
+                add_step(plan, STEP_STORAGE, xstrdup("storage"),
+                         xstrdup("storage: the disks are ready; the system itself installs only from the live ISO"));
+                return;
+        }
+        system_steps(plan);
+        add_step(plan, STEP_DONE, xstrdup("done"), xstrdup("done: the install is finished"));
+}
+
+const Step *plan_find_step(const Plan *plan, const char *id) {
+        for (size_t i = 0; i < plan->n_steps; i++)
+                if (streq(plan->steps[i].id, id))
+                        return &plan->steps[i];
+        return NULL;
+}
+
+/* ---- the plan ---------------------------------------------------------------- */
+
 int plan_make(const Profile *p, const Inventory *inv, const PlanOptions *o, Plan **ret, char ***errors) {
         static const PlanOptions none = {};
         if (!o)
@@ -309,20 +827,31 @@ int plan_make(const Profile *p, const Inventory *inv, const PlanOptions *o, Plan
         _cleanup_(plan_freep) Plan *plan = xcalloc(1, sizeof(Plan));
         plan->profile = p;
         plan->inventory = inv;
+        plan->seed = o->seed ? o->seed : inv->seed;
         plan->n_disks = p->n_disks;
         plan->disks = xcalloc(p->n_disks, sizeof(PlanDisk));
 
         if (match_disks(plan, errors) < 0)
                 return -EINVAL;
+        for (size_t i = 0; i < plan->n_disks; i++)
+                if (plan->disks[i].disk->use == DISK_FORMAT && plan->disks[i].dev->is_file)
+                        plan->storage_only = true;
         for (size_t i = 0; i < plan->n_disks; i++) {
                 layout_disk(plan, &plan->disks[i], errors);
-                check_wipe(plan, &plan->disks[i], o, errors);
+                check_wipe(&plan->disks[i], o, errors);
                 check_keep_mount(&plan->disks[i], errors);
+                check_in_use(&plan->disks[i], errors);
         }
+        check_existing_groups(plan, errors);
         plan_groups(plan, errors);
         check_memory(plan, errors);
+        choose_nic(plan, errors);
+        check_preconditions(plan, errors);
         if ((*errors)[0])
                 return -EINVAL;
+        choose_uuids(plan);
+        plan_identity(plan);
+        plan_steps(plan);
         *ret = TAKE_PTR(plan);
         return 0;
 }
@@ -337,6 +866,17 @@ void plan_free(Plan *plan) {
                 free(plan->volumes[i].name);
         free(plan->volumes);
         free(plan->groups);
+        for (size_t i = 0; i < plan->n_steps; i++) {
+                Step *s = &plan->steps[i];
+                free(s->id);
+                free(s->what);
+                free(s->path);
+                free(s->text);
+                free(s->var);
+                free(s->why);
+                free(s->owner);
+        }
+        free(plan->steps);
         free(plan);
 }
 
@@ -350,6 +890,8 @@ void plan_print(const Plan *plan, FILE *f) {
         const Profile *p = plan->profile;
         char a[SIZE_BUF], b[SIZE_BUF], c[SIZE_BUF];
         fprintf(f, "Install plan for host '%s' (profile '%s')\n", p->host.hostname, p->name);
+        if (plan->storage_only)
+                fprintf(f, "The disks are image files: partitions, filesystems and LVM metadata only.\n");
 
         for (size_t i = 0; i < plan->n_disks; i++) {
                 const PlanDisk *pd = &plan->disks[i];
@@ -416,6 +958,14 @@ void plan_print(const Plan *plan, FILE *f) {
         if (plan->inventory->memory)
                 fprintf(f, "memory: %s needed (dom0 and guests) of %s\n", format_size_human(a, plan->memory_needed),
                         format_size_human(b, plan->inventory->memory));
+        if (!plan->storage_only) {
+                if (plan->nic)
+                        fprintf(f, "network: the bridge %s on %s (%s), %s\n", p->network.bridge, plan->nic->name, plan->nic->mac,
+                                p->network.address);
+                else
+                        fprintf(f, "network: the bridge %s on no card (no wired card found)\n", p->network.bridge);
+                fprintf(f, "firmware: %s\n", plan->inventory->efi ? "UEFI (a boot entry is written)" : "BIOS (no firmware boot entry)");
+        }
 
         /* Every disk the profile does not name: also never touched. */
         bool header = false;
@@ -431,5 +981,17 @@ void plan_print(const Plan *plan, FILE *f) {
                 header = true;
                 _cleanup_free_ char *line = disk_describe(dev);
                 fprintf(f, "  %s\n", line);
+        }
+
+        fprintf(f, "\nsteps (%zu), each in the install journal (identity %.16s): a rerun after a power cut carries on\n",
+                plan->n_steps, plan->identity);
+        for (size_t i = 0; i < plan->n_steps; i++) {
+                const Step *s = &plan->steps[i];
+                fprintf(f, "  %3zu  %s\n", i + 1, s->what);
+                for (const char *l = s->kind == STEP_FILE ? s->text : NULL; l && *l;) {
+                        size_t n = strcspn(l, "\n");
+                        fprintf(f, "         |%s%.*s\n", n ? " " : "", (int) n, l);
+                        l += n + (l[n] == '\n');
+                }
         }
 }

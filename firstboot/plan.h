@@ -1,20 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * plan.h: profile + probed disks -> what the install will do.
+ * plan.h: profile + probed machine -> the whole install, as steps.
  *
  * plan_make() is a pure function: it reads the profile and the inventory
  * and touches nothing. It matches every disk of the profile to exactly one
  * disk of the machine, lays out the partitions (1 MiB aligned, "rest" fills
- * the disk), sizes the volume groups and their volumes, checks memory, and
- * refuses to format a disk that holds data unless allowed (--wipe; when
- * unattended, only a disk the profile pins by serial, WWN or by-id).
- * plan_print() shows it as a table, the same bytes for the same input.
+ * the disk), sizes the volume groups and their volumes in checked
+ * arithmetic, checks memory and every precondition of every step, refuses
+ * to format a disk that holds data unless allowed (--wipe; when
+ * unattended, only a disk the profile pins by serial, WWN or by-id), and
+ * then lists the steps of the install in order. Each step names what it
+ * acts on (a disk by its identity, a partition, a volume, a guest, a file
+ * of the target) and carries its parameters: the filesystems' UUIDs, the
+ * texts of the files it writes, the network card of the bridge, whether
+ * the firmware gets a boot entry. Apply carries out exactly these steps
+ * (apply.c); nothing it writes is missing from the plan.
+ *
+ * plan_print() shows it, the same bytes for the same input.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "probe.h"
 #include "profile.h"
@@ -24,6 +33,7 @@ typedef struct PlanPartition {
         unsigned number; /* 1-based, in declaration order */
         uint64_t start;  /* bytes from the start of the disk */
         uint64_t size;   /* bytes */
+        char uuid[40];   /* the filesystem's UUID (vfat: XXXX-XXXX), "" without one */
 } PlanPartition;
 
 typedef struct PlanDisk {
@@ -32,7 +42,7 @@ typedef struct PlanDisk {
         PlanPartition *parts;
         size_t n_parts;
         bool wipe;   /* formatting destroys what it holds */
-        bool resume; /* holds an interrupted install of this plan: carry on */
+        bool resume; /* holds the table an interrupted install of this plan wrote */
 } PlanDisk;
 
 typedef struct PlanVolume {
@@ -51,6 +61,50 @@ typedef struct PlanGroup {
         uint64_t used;
 } PlanGroup;
 
+typedef enum StepKind {
+        STEP_TABLE,        /* a disk's new partition table (old signatures wiped first) */
+        STEP_FORMAT,       /* a partition's filesystem or swap, with the plan's UUID */
+        STEP_MOUNT,        /* a filesystem of the target mounted (the root: the journal goes onto it) */
+        STEP_PV,           /* an LVM physical volume on a partition */
+        STEP_VG,           /* a volume group on its physical volumes */
+        STEP_LV,           /* a logical volume, its ends zeroed; a host volume's filesystem */
+        STEP_STORAGE,      /* image files: the disks are ready, the system installs only from the ISO */
+        STEP_COPY,         /* the live system's root image copied onto the target */
+        STEP_CHROOT,       /* the target's /proc, /sys, /run and a /dev of its own */
+        STEP_PURGE_LIVE,   /* the live system's own package purged from the target */
+        STEP_FILE,         /* a file of the target, its whole text */
+        STEP_SETTING,      /* VAR="value" in a shell-style settings file of the target */
+        STEP_DIR,          /* a folder of the target, its owner and mode */
+        STEP_IDENTITY,     /* a machine-id and SSH host keys of its own */
+        STEP_ROOT_ACCESS,  /* root's SSH keys, its password hash */
+        STEP_DIVERT,       /* dpkg-divert of 20_linux_xen to 08_linux_xen */
+        STEP_GRUB,         /* GRUB onto one firmware target (firmware.h), the EFI boot entry */
+        STEP_UPDATE_GRUB,  /* grub.cfg, its first entry checked to be Xen */
+        STEP_GUEST,        /* a guest: its volumes, its root filesystem, its xl configuration */
+        STEP_DONE,
+        _STEP_KIND_MAX,
+} StepKind;
+
+typedef struct Step {
+        StepKind kind;
+        char *id;      /* its name in the journal: "format system/root" */
+        char *what;    /* what it does, for people */
+        char *why;     /* a setting's reason, for the comment above it */
+        ssize_t disk;  /* the plan disk it acts on, or -1 */
+        ssize_t part;  /* the partition of that disk, or -1 */
+        ssize_t group; /* the plan group, or -1 */
+        ssize_t volume;
+        const Domain *domain;
+        char *path;   /* a file or folder of the target, a mount point */
+        char *text;   /* a file's text, a setting's value */
+        char *var;    /* a setting's variable */
+        char *owner;  /* a folder's "root:adm" */
+        unsigned mode;
+        int firmware; /* STEP_GRUB: FIRMWARE_* (firmware.h) */
+        bool removable; /* STEP_GRUB: the removable path (EFI/BOOT/BOOTX64.EFI) */
+        bool nvram;   /* STEP_GRUB: write the firmware's boot entry */
+} Step;
+
 typedef struct Plan {
         const Profile *profile;
         const Inventory *inventory;
@@ -61,11 +115,18 @@ typedef struct Plan {
         PlanVolume *volumes;
         size_t n_volumes;
         uint64_t memory_needed;
+        const ProbedNic *nic; /* the bridge's interface, or NULL */
+        bool storage_only;    /* the disks are image files: storage steps only */
+        uint64_t seed;        /* of the UUIDs */
+        char identity[65];    /* what an install journal of this plan carries */
+        Step *steps;
+        size_t n_steps;
 } Plan;
 
 typedef struct PlanOptions {
         bool wipe;         /* --wipe: formatting a disk that holds data is allowed */
         bool unattended;   /* hyperion.install=unattended */
+        uint64_t seed;     /* of the filesystems' UUIDs (an interrupted install's, to resume) */
         char **resumable;  /* disks an interrupted install of this plan partitioned
                             * (its journal says so, the table is the planned one) */
 } PlanOptions;
@@ -76,6 +137,8 @@ void plan_print(const Plan *plan, FILE *f);
 void plan_free(Plan *plan);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Plan *, plan_free)
 
+/* The step of that id, or NULL. */
+const Step *plan_find_step(const Plan *plan, const char *id);
 /* Does the disk hold exactly the planned partition table already? */
 bool plan_disk_matches(const PlanDisk *pd);
 /* Does the probed disk satisfy every Match key of the profile's disk? */
@@ -84,6 +147,12 @@ bool disk_matches(const Disk *want, const ProbedDisk *have);
 uint64_t plan_usable_end(const ProbedDisk *dev, TableType table);
 /* What LVM gives of a physical volume of this size, in extents of this size. */
 uint64_t lvm_pv_capacity(uint64_t pv_size, uint64_t extent);
+/* The plan partition mounted at path ("/", "/boot"): true and its indices. */
+bool plan_find_mount(const Plan *plan, const char *path, size_t *ri, size_t *rj);
+
+/* The texts the plan writes into the target (tested on their own). */
+char *plan_fstab(const Plan *plan);
+char *plan_interfaces(const Profile *p, const char *interface);
 
 #define PLAN_ALIGN (UINT64_C(1) << 20)
 /* LVM's default: data starts 1 MiB into a physical volume. */

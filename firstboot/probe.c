@@ -122,7 +122,7 @@ void disk_init(ProbedDisk *d, const char *path, const char *name) {
         };
 }
 
-static void disk_release(ProbedDisk *d) {
+void disk_done(ProbedDisk *d) {
         free(d->path);
         free(d->name);
         free(d->model);
@@ -148,7 +148,7 @@ static void disk_release(ProbedDisk *d) {
 
 void inventory_release(Inventory *inv) {
         for (size_t i = 0; i < inv->n_disks; i++)
-                disk_release(&inv->disks[i]);
+                disk_done(&inv->disks[i]);
         free(inv->disks);
         for (size_t i = 0; i < inv->n_nics; i++) {
                 free(inv->nics[i].name);

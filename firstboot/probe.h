@@ -103,6 +103,7 @@ char *disk_contents(const ProbedDisk *d);
 char *disk_describe(const ProbedDisk *d);
 /* Initialise with a path and name, every other field empty. */
 void disk_init(ProbedDisk *d, const char *path, const char *name);
+void disk_done(ProbedDisk *d);
 ProbedDisk *inventory_add(Inventory *inv);
 ProbedNic *inventory_add_nic(Inventory *inv, const char *name, const char *mac, bool wireless);
 

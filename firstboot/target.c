@@ -7,45 +7,66 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "guard.h"
 #include "log.h"
+#include "mount-util.h"
 #include "partition.h"
 #include "run.h"
 #include "strutil.h"
 
-int target_init(Target *t, const Plan *plan, const char *root) {
+int target_init(Target *t, const Plan *plan, const char *root, const Journal *resumed) {
         *t = (Target) {
                 .plan = plan,
                 .root = xstrdup(root),
                 .devs = xcalloc(plan->n_disks, sizeof(char **)),
                 .loops = xcalloc(1, sizeof(char *)),
-                .journal = xcalloc(1, sizeof(char *)),
+                .active = xcalloc(1, sizeof(char *)),
+                /* Image files: LVM metadata only, nothing activated. */
+                .offline = plan->storage_only || !plan->inventory->device_mapper,
         };
-        for (size_t i = 0; i < plan->n_disks; i++) {
+        for (size_t i = 0; i < plan->n_disks; i++)
                 t->devs[i] = xcalloc(plan->disks[i].n_parts + 1, sizeof(char *));
-                if (plan->disks[i].disk->use == DISK_FORMAT && plan->disks[i].dev->is_file)
-                        t->image_mode = true;
-        }
-        /* Without device-mapper (in the kernel, not just its node), LVM can
-         * only write metadata. */
-        _cleanup_free_ char *misc = NULL;
-        t->offline = read_full_file("/proc/misc", &misc, NULL) < 0 || !strstr(misc, " device-mapper\n");
+        journal_init(&t->journal, plan->identity, plan->seed);
+        for (char **s = resumed ? resumed->steps : NULL; s && *s; s++)
+                strv_push(&t->journal.steps, *s);
         return 0;
 }
 
 void target_release(Target *t) {
+        if (t->chroot)
+                chroot_umount(t->root);
+        if (t->root)
+                umount_below(t->root);
+        for (char **g = t->active; g && *g; g++)
+                (void) lvm_activate(&t->lvm, *g, false);
+        if (t->lvm_open)
+                lvm_close(&t->lvm);
         for (char **l = t->loops; l && *l; l++)
                 (void) run((char *[]) { "losetup", "--detach", *l, NULL }, NULL);
         strv_free(t->loops);
-        for (size_t i = 0; t->devs && i < t->plan->n_disks; i++)
-                strv_free(t->devs[i]);
+        strv_free(t->active);
+        /* Not strv_free: partitions are attached in the steps' order, with gaps. */
+        for (size_t i = 0; t->devs && i < t->plan->n_disks; i++) {
+                for (size_t j = 0; j < t->plan->disks[i].n_parts; j++)
+                        free(t->devs[i][j]);
+                free(t->devs[i]);
+        }
         free(t->devs);
-        strv_free(t->journal);
+        journal_release(&t->journal);
+        guard_release(&t->guard);
         free(t->root);
-        free(t->root_image);
         *t = (Target) {};
+}
+
+Lvm *target_lvm(Target *t) {
+        if (!t->lvm_open) {
+                if (lvm_open(&t->lvm, &t->guard, t->offline) < 0)
+                        return NULL;
+                t->lvm_open = true;
+        }
+        return &t->lvm;
 }
 
 static int attach_loop(Target *t, const char *file, uint64_t offset, uint64_t size, char **ret) {
@@ -85,74 +106,62 @@ int target_device(Target *t, size_t i, size_t j, const char **ret) {
                 }
                 if (r < 0)
                         return r;
+                /* The node must be a partition of the disk the guard holds. */
+                if (!guard_writable(&t->guard, t->devs[i][j]))
+                        return log_error_errno(ENXIO, "'%s' is not a partition of the disk '%s' the install holds: stopping",
+                                               t->devs[i][j], pd->disk->head.name);
         }
         *ret = t->devs[i][j];
         return 0;
 }
 
-bool target_find_mount(const Target *t, const char *path, size_t *ri, size_t *rj) {
-        for (size_t i = 0; i < t->plan->n_disks; i++)
-                for (size_t j = 0; j < t->plan->disks[i].n_parts; j++)
-                        if (streq(t->plan->disks[i].parts[j].part->mount, path)) {
-                                *ri = i;
-                                *rj = j;
-                                return true;
-                        }
-        return false;
+void dev_nodes_free(DevNode *nodes, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free((char *) nodes[i].name);
+                free((char *) nodes[i].link);
+        }
+        free(nodes);
 }
 
-/* ---- journal ------------------------------------------------------------- */
-
-bool journal_done(const Target *t, const char *step) {
-        return strv_contains(t->journal, step);
+static void add_node(DevNode **l, size_t *n, char *name, dev_t devno, char *link) {
+        *l = xrealloc(*l, (*n + 1) * sizeof(DevNode));
+        (*l)[(*n)++] = (DevNode) { .name = name, .devno = devno, .link = link };
 }
 
-static int journal_write(Target *t) {
-        if (!t->journal_on_disk)
+DevNode *target_dev_nodes(const Plan *plan, size_t *n) {
+        DevNode *l = NULL;
+        *n = 0;
+        for (size_t i = 0; i < plan->n_disks; i++) {
+                const PlanDisk *pd = &plan->disks[i];
+                if (pd->disk->use != DISK_FORMAT || pd->dev->is_file)
+                        continue;
+                add_node(&l, n, xstrdup(pd->dev->name), pd->dev->devno, NULL);
+                for (size_t j = 0; j < pd->n_parts; j++) {
+                        _cleanup_free_ char *node = partition_node(pd->dev->name, pd->parts[j].number);
+                        /* Its number, from the kernel's view of the disk. */
+                        _cleanup_free_ char *sys = xasprintf("/sys/dev/block/%u:%u/%s/dev", major(pd->dev->devno), minor(pd->dev->devno),
+                                                             node);
+                        _cleanup_free_ char *text = NULL;
+                        unsigned ma, mi;
+                        if (read_full_file(sys, &text, NULL) < 0 || sscanf(text, "%u:%u", &ma, &mi) != 2)
+                                continue;
+                        add_node(&l, n, xstrdup(node), makedev(ma, mi), NULL);
+                        if (!isempty(pd->parts[j].uuid))
+                                add_node(&l, n, xasprintf("disk/by-uuid/%s", pd->parts[j].uuid), 0, xasprintf("../../%s", node));
+                }
+        }
+        return l;
+}
+
+int target_chroot(Target *t) {
+        if (t->chroot)
                 return 0;
-        _cleanup_free_ char *body = strv_join(t->journal, "\n");
-        _cleanup_free_ char *text = xasprintf("%s\n", body);
-        _cleanup_free_ char *path = path_join(t->root, JOURNAL_PATH);
-        int r = write_file_atomic(path, text, strlen(text), 0644);
-        if (r < 0)
-                return log_error_errno(r, "cannot write the install journal '%s': %m", path);
-        return 0;
-}
-
-void journal_maybe_stop(const char *step) {
-        const char *stop = getenv("HYPERION_STOP_AFTER");
-        if (stop && streq(stop, step)) {
-                log_warning("HYPERION_STOP_AFTER=%s: stopping here, as a power cut would", step);
-                sync();
-                _exit(137);
-        }
-}
-
-int journal_add(Target *t, const char *step) {
-        if (!journal_done(t, step))
-                strv_push(&t->journal, step);
-        log_debug("journal: %s", step);
-        int r = journal_write(t);
+        size_t n;
+        DevNode *nodes = target_dev_nodes(t->plan, &n);
+        int r = chroot_mount(t->root, nodes, n);
+        dev_nodes_free(nodes, n);
         if (r < 0)
                 return r;
-        journal_maybe_stop(step);
+        t->chroot = true;
         return 0;
-}
-
-int journal_attach(Target *t) {
-        _cleanup_free_ char *path = path_join(t->root, JOURNAL_PATH);
-        _cleanup_free_ char *text = NULL;
-        if (read_full_file(path, &text, NULL) == 0) {
-                _cleanup_strv_free_ char **old = strv_split_lines(text);
-                for (char **s = old; *s; s++)
-                        if (!journal_done(t, *s))
-                                strv_push(&t->journal, *s);
-                log_info("resuming: the journal of an earlier run lists %zu steps done", strv_length(old));
-        }
-        _cleanup_free_ char *dir = path_join(t->root, "var/lib/hyperion");
-        int r = RUN(NULL, "mkdir", "-p", dir);
-        if (r < 0)
-                return r;
-        t->journal_on_disk = true;
-        return journal_write(t);
 }

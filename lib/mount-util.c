@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "log.h"
 #include "macro.h"
@@ -92,12 +93,62 @@ static int mount_one(const char *src, const char *root, const char *where, const
         return 0;
 }
 
-int chroot_mount(const char *root) {
+/* The tree's own /dev: no device of the machine but those named. */
+static int private_dev(const char *root, const DevNode *nodes, size_t n) {
+        static const struct {
+                const char *name;
+                unsigned major, minor;
+                mode_t mode;
+        } chars[] = {
+                { "null", 1, 3, 0666 }, { "zero", 1, 5, 0666 }, { "full", 1, 7, 0666 },
+                { "random", 1, 8, 0666 }, { "urandom", 1, 9, 0666 }, { "tty", 5, 0, 0666 },
+        };
+        static const struct {
+                const char *name, *target;
+        } links[] = {
+                { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+                { "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },
+        };
+        _cleanup_free_ char *dev = path_join(root, "dev");
+        int r = mount_one("tmpfs", root, "dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=4m");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(chars); i++) {
+                _cleanup_free_ char *p = path_join(dev, chars[i].name);
+                if (mknod(p, S_IFCHR | chars[i].mode, makedev(chars[i].major, chars[i].minor)) < 0 || chmod(p, chars[i].mode) < 0)
+                        return log_error_errno(errno, "cannot make '%s': %m", p);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(links); i++) {
+                _cleanup_free_ char *p = path_join(dev, links[i].name);
+                if (symlink(links[i].target, p) < 0)
+                        return log_error_errno(errno, "cannot make '%s': %m", p);
+        }
+        if ((r = mount_one("devpts", root, "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")) < 0 ||
+            (r = mount_one("tmpfs", root, "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")) < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *p = path_join(dev, nodes[i].name);
+                _cleanup_free_ char *dir = xstrdup(p);
+                char *slash = strrchr(dir, '/');
+                *slash = 0;
+                for (char *s = dir + strlen(dev) + 1; *s; s++)
+                        if (*s == '/') {
+                                *s = 0;
+                                (void) mkdir(dir, 0755);
+                                *s = '/';
+                        }
+                (void) mkdir(dir, 0755);
+                if (nodes[i].link ? symlink(nodes[i].link, p) < 0 : mknod(p, S_IFBLK | 0660, nodes[i].devno) < 0)
+                        return log_error_errno(errno, "cannot make '%s': %m", p);
+        }
+        return 0;
+}
+
+int chroot_mount(const char *root, const DevNode *nodes, size_t n_nodes) {
         int r;
         if ((r = mount_one("proc", root, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0 ||
             (r = mount_one("sysfs", root, "sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL)) < 0 ||
-            (r = mount_one("/dev", root, "dev", NULL, MS_BIND, NULL)) < 0 ||
-            (r = mount_one("devpts", root, "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")) < 0 ||
+            (r = private_dev(root, nodes, n_nodes)) < 0 ||
             (r = mount_one("tmpfs", root, "run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")) < 0) {
                 chroot_umount(root);
                 return r;

@@ -259,6 +259,14 @@ int write_file_atomic(const char *path, const void *data, size_t size, int mode)
                 unlink(tmp);
                 return r;
         }
+        /* The rename itself reaches the disk with its folder. */
+        _cleanup_free_ char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+                *(slash == dir ? slash + 1 : slash) = 0;
+        _cleanup_close_ int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                return -errno;
         return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "log.h"
 #include "size.h"
@@ -36,8 +37,39 @@ static char *field(const char *v) {
 static int handler(void *user, const char *section, const char *name, const char *value) {
         State *s = user;
         if (streq(section, "Machine")) {
+                Inventory *inv = s->inv;
                 if (streq(name, "Memory"))
-                        s->inv->memory = size_or_die(s, value);
+                        inv->memory = size_or_die(s, value);
+                else if (streq(name, "Efi"))
+                        inv->efi = yes(value);
+                else if (streq(name, "DeviceMapper"))
+                        inv->device_mapper = yes(value);
+                else if (streq(name, "Seed"))
+                        inv->seed = strtoull(value, NULL, 16);
+                else if (streq(name, "RootImage")) {
+                        free(inv->root_image);
+                        inv->root_image = field(value);
+                } else if (streq(name, "RootImageId")) {
+                        free(inv->root_image_id);
+                        inv->root_image_id = field(value);
+                } else if (streq(name, "GuestArchive")) {
+                        free(inv->guest_archive);
+                        inv->guest_archive = field(value);
+                } else if (streq(name, "Nic")) {
+                        /* NAME MAC [wireless]; empty: none */
+                        _cleanup_strv_free_ char **w = strv_split_ws(value);
+                        if (!w[0]) {
+                                for (size_t i = 0; i < inv->n_nics; i++) {
+                                        free(inv->nics[i].name);
+                                        free(inv->nics[i].mac);
+                                }
+                                inv->n_nics = 0;
+                        } else if (!w[1])
+                                return 0;
+                        else
+                                inventory_add_nic(inv, w[0], w[1], w[2] && streq(w[2], "wireless"));
+                } else
+                        return 0;
                 return 1;
         }
         if (streq(section, "Options")) {
@@ -80,15 +112,26 @@ static int handler(void *user, const char *section, const char *name, const char
                 d->removable = yes(value);
         else if (streq(name, "BootMedium"))
                 d->boot_medium = yes(value);
+        else if (streq(name, "Devno")) {
+                unsigned ma, mi;
+                if (sscanf(value, "%u:%u", &ma, &mi) != 2)
+                        return 0;
+                d->devno = makedev(ma, mi);
+        } else if (streq(name, "InUse"))
+                strv_push(&d->in_use, value);
+        else if (streq(name, "VolumeGroup")) {
+                free(d->vg);
+                d->vg = field(value);
+        }
         else if (streq(name, "Table")) {
                 free(d->table);
                 d->table = xstrdup(value);
         } else if (streq(name, "FsType"))
                 d->fstype = field(value);
         else if (streq(name, "Partition")) {
-                /* NUMBER START SIZE FSTYPE LABEL UUID, '-' for none */
+                /* NUMBER START SIZE FSTYPE LABEL UUID [VG], '-' for none */
                 _cleanup_strv_free_ char **w = strv_split_ws(value);
-                if (strv_length(w) != 6)
+                if (strv_length(w) != 6 && strv_length(w) != 7)
                         return 0;
                 d->parts = xrealloc(d->parts, (d->n_parts + 1) * sizeof(ProbedPart));
                 d->parts[d->n_parts++] = (ProbedPart) {
@@ -98,6 +141,7 @@ static int handler(void *user, const char *section, const char *name, const char
                         .fstype = field(w[3]),
                         .label = field(w[4]),
                         .uuid = field(w[5]),
+                        .vg = w[6] ? field(w[6]) : NULL,
                 };
         } else
                 return 0;
@@ -105,7 +149,16 @@ static int handler(void *user, const char *section, const char *name, const char
 }
 
 int inventory_load(const char *path, Inventory *inv, InventoryOptions *opts) {
-        *inv = (Inventory) {};
+        /* A live system booted from the ISO through UEFI, unless said otherwise. */
+        *inv = (Inventory) {
+                .efi = true,
+                .device_mapper = true,
+                .seed = 1,
+                .root_image = xstrdup("/run/live/medium/live/filesystem.squashfs"),
+                .root_image_id = xstrdup("4b227777d4dd1fc61c6f884f48641d02b4d121d3fd328cb08b5531fcacdabf8a"),
+                .guest_archive = xstrdup("/run/live/medium/hyperion/guest-root.tar.zst"),
+        };
+        inventory_add_nic(inv, "enp1s0", "52:54:00:12:34:56", false);
         *opts = (InventoryOptions) { .profile = xstrdup("profiles/hyperion") };
         State s = { .inv = inv, .opts = opts };
         int r = ini_parse(path, handler, &s);

@@ -17,7 +17,7 @@
 #include "profile.h"
 #include "run.h"
 #include "tarball.h"
-#include "xlcfg.h"
+#include "xen.h"
 
 static Profile *hyperion(void) {
         return load_src_profile("profiles/hyperion");

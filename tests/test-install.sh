@@ -3,10 +3,14 @@
 # (sparse: they cost nothing until written), as far as this kernel allows
 # without device-mapper: GPT tables with libparted (read back with
 # sfdisk -J), filesystems through loop devices over each partition's range,
-# LVM metadata (--driverloaded n), the journal; a stop after every journal
-# step followed by a rerun ends in the same state; the disk marked keep and
-# the one marked ignore are never written. Needs root and loop devices;
-# says so and skips otherwise.
+# LVM metadata (--driverloaded n), the journal. A power cut before every
+# write the install makes (HYPERION_FAIL_AT), then a rerun, ends in the same
+# state as an install never cut; the disk marked keep and the one marked
+# ignore are never written; an image swapped for another after the prompt
+# is refused; a volume group named vg0 on a disk not formatted is refused
+# by the plan; SIGTERM leaves no mount or loop device and the rerun
+# finishes; a rerun with another profile is refused (--start-over begins
+# again). Needs root and loop devices; says so and skips otherwise.
 set -u
 bin=$(realpath "$1")
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,15 +44,14 @@ mkfs.ext4 -q -L data -E lazy_itable_init=1,lazy_journal_init=1 "$loop" && \
 losetup -d "$loop"
 keep_before=$(stat -c '%Y %s %b' d3t.img; dd if=d3t.img bs=1M count=16 2>/dev/null | sha256sum)
 disks=(--disk d320.img --disk d1t.img --disk d3t.img --disk d500.img)
-run() { "$bin" --profile "$top/profiles/hyperion" "${disks[@]}" --root "$tmp/target" "$@"; }
+runcmd=("$bin" --profile "$top/profiles/hyperion" "${disks[@]}" --root "$tmp/target")
+run() { "${runcmd[@]}" "$@"; }
+# What a refused run must not change: the blocks the images hold, their first 64 MiB.
+disk_state() { stat -c %b d1t.img d500.img; for i in d1t d500; do dd if=$i.img bs=1M count=64 2>/dev/null | sha256sum; done; }
 
 run plan >plan.out 2>&1 || fail "plan failed: $(tail -n 3 plan.out)"
 grep -q "^disk system -> d1t.img" plan.out || fail "plan: the 1TB image is not the system disk"
-
-# The steps, in the order the installer journals them.
-steps="partitions system|partitions vms|format system/root|format system/efi|format system/boot|format system/swap"
-steps="$steps|format system/storage|pv vms/pv|vg vg0|lv vg0/hadoop-disk|lv vg0/hadoop-swap|lv vg0/io-disk"
-steps="$steps|lv vg0/io-swap|lv vg0/tethys-disk|lv vg0/tethys-swap|storage"
+grep -q "^The disks are image files" plan.out || fail "plan: image files are not a storage-only plan"
 
 check_final() { # what the install leaves, whatever happened on the way
         sfdisk -J d1t.img >table.json || fail "$1: no table on the 1TB image"
@@ -70,37 +73,129 @@ assert rest["name"] == "storage" and rest["start"] == want[3][1] + want[3][2], r
 assert rest["size"] > 900 * 10**9 // 512, rest
 PY
         sfdisk -J d500.img | grep -q '"type": "E6D6D379-F507-44C2-A23C-238F2A3DF928"' || fail "$1: no LVM partition on the 500GB image"
-        local pv lvs
+        local pv lvs uuid
         pv=$(losetup -f --show -r -o 1048576 --sizelimit 500106813440 d500.img)
         lvs=$(lvs --driverloaded n --noheadings --units b --nosuffix -o lv_name,lv_size vg0 2>/dev/null | awk '{print $1"="$2}' | sort | tr '\n' ' ')
         losetup -d "$pv"
         [ "$lvs" = "hadoop-disk=10737418240 hadoop-swap=4294967296 io-disk=4294967296 io-swap=134217728 tethys-disk=2147483648 tethys-swap=134217728 " ] ||
                 fail "$1: vg0 holds '$lvs'"
+        # The root filesystem has the UUID of the plan (the journal's seed), and the journal says done.
+        pv=$(losetup -f --show -r -o $((2048 * 512 + 512 * 1048576)) --sizelimit $((15 * 1073741824)) d1t.img)
+        uuid=$(blkid -p -s UUID -o value "$pv")
+        debugfs -R "cat /var/lib/hyperion/install.journal" "$pv" 2>/dev/null >journal.out
+        losetup -d "$pv"
+        grep -q "^storage$" journal.out || fail "$1: the journal does not end with 'storage': $(tail -n 2 journal.out)"
+        [ -n "$want_uuid" ] || want_uuid=$uuid
+        [ "$uuid" = "$want_uuid" ] || fail "$1: the root filesystem's UUID is $uuid, the plan's is $want_uuid"
         [ "$(stat -c '%Y %s %b' d3t.img; dd if=d3t.img bs=1M count=16 2>/dev/null | sha256sum)" = "$keep_before" ] ||
                 fail "$1: the data disk (Use=keep) changed"
         [ "$(stat -c %b d320.img)" = 0 ] || fail "$1: the spare disk (Use=ignore) was written"
+        [ -z "$(losetup -j d1t.img; losetup -j d500.img)" ] || fail "$1: loop devices left: $(losetup -j d1t.img)"
+        ! grep -q " $tmp/target" /proc/self/mountinfo || fail "$1: mounts left under $tmp/target"
 }
-
-run install --yes >install.out 2>&1 || fail "install failed: $(tail -n 5 install.out)"
-grep -q "the disks are ready" install.out || fail "install did not finish: $(tail -n 3 install.out)"
-check_final "first install"
-"$bin" --profile "$top/profiles/hyperion" "${disks[@]}" status | grep -q "done: storage" || fail "status does not show the journal"
-n=1
-
-# A power cut after each step, then the same command again.
-IFS='|' read -r -a all_steps <<<"$steps"
-for step in "${all_steps[@]}"; do
+fresh() {
         rm -f d1t.img d500.img
         truncate -s 1000204886016 d1t.img
         truncate -s 500107862016 d500.img
-        HYPERION_STOP_AFTER="$step" run install --yes >stop.out 2>&1
+}
+
+rm -f points.txt
+HYPERION_WRITE_POINTS="$tmp/points.txt" run install --yes >install.out 2>&1 || fail "install failed: $(tail -n 5 install.out)"
+grep -q "the disks are ready" install.out || fail "install did not finish: $(tail -n 3 install.out)"
+want_uuid=
+check_final "first install"
+"$bin" --profile "$top/profiles/hyperion" "${disks[@]}" status | grep -q "done: storage" || fail "status does not show the journal"
+n=1
+points=$(wc -l <points.txt)
+[ "$points" -ge 20 ] || fail "only $points write points: $(tr '\n' '|' <points.txt)"
+
+# A power cut before each write the install makes, then the same command again.
+while read -r point; do
+        fresh
+        HYPERION_FAIL_AT="$point" run install --yes >stop.out 2>&1
         st=$?
-        [ $st -eq 137 ] || fail "stop after '$step': exit status $st: $(tail -n 3 stop.out)"
+        [ $st -eq 137 ] || fail "power cut before '$point': exit status $st: $(tail -n 3 stop.out)"
         cleanup_kernel
-        run install --yes >resume.out 2>&1 || fail "resume after '$step' failed: $(tail -n 5 resume.out)"
-        check_final "resume after '$step'"
+        run install --yes >resume.out 2>&1 || fail "resume after a cut before '$point' failed: $(tail -n 5 resume.out)"
+        want_uuid=
+        check_final "resume after a cut before '$point'"
         n=$((n + 1))
+done <points.txt
+# And after a journal entry, as HYPERION_STOP_AFTER does.
+fresh
+HYPERION_STOP_AFTER="vg vg0" run install --yes >stop.out 2>&1
+[ $? -eq 137 ] || fail "stop after 'vg vg0': $(tail -n 3 stop.out)"
+cleanup_kernel
+run install --yes >resume.out 2>&1 || fail "resume after 'vg vg0' failed: $(tail -n 5 resume.out)"
+want_uuid=
+check_final "resume after 'vg vg0'"
+n=$((n + 1))
+
+# A rerun of an unfinished install with another profile: refused, nothing written.
+fresh
+HYPERION_FAIL_AT="format system/storage: mkfs.ext4" run install --yes >stop.out 2>&1
+cleanup_kernel
+cp -r "$top/profiles/hyperion" other-profile
+sed -i 's/^Hostname=hyperion/Hostname=other/' other-profile/profile.conf
+before=$(disk_state)
+"$bin" --profile other-profile "${disks[@]}" --root "$tmp/target" install --yes >other.out 2>&1 &&
+        fail "another profile resumed the unfinished install: $(tail -n 3 other.out)"
+grep -q "unfinished install of another plan" other.out || fail "another profile: $(tail -n 3 other.out)"
+[ "$before" = "$(disk_state)" ] || fail "the refused rerun wrote to the disks"
+"$bin" --profile other-profile "${disks[@]}" --root "$tmp/target" install --yes --start-over >other.out 2>&1 ||
+        fail "--start-over failed: $(tail -n 3 other.out)"
+grep -q "the disks are ready" other.out || fail "--start-over did not finish: $(tail -n 3 other.out)"
+cleanup_kernel
+
+# SIGTERM in the middle: nothing mounted or attached is left, the rerun finishes.
+fresh
+"${runcmd[@]}" install --yes >term.out 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do
+        grep -q "step .*: lv vg0/hadoop-disk" term.out && break
+        sleep 0.1
 done
+kill -TERM $pid
+wait $pid
+st=$?
+[ $st -eq 130 ] || fail "SIGTERM: exit status $st, not 130: $(tail -n 3 term.out)"
+grep -q "interrupted" term.out || fail "SIGTERM: no 'interrupted' message: $(tail -n 3 term.out)"
+[ -z "$(losetup -j d1t.img; losetup -j d500.img)" ] || fail "SIGTERM left loop devices: $(losetup -j d1t.img; losetup -j d500.img)"
+! grep -q " $tmp/target" /proc/self/mountinfo || fail "SIGTERM left mounts under $tmp/target"
+run install --yes >resume.out 2>&1 || fail "resume after SIGTERM failed: $(tail -n 5 resume.out)"
+want_uuid=
+check_final "resume after SIGTERM"
+n=$((n + 1))
+
+# An image swapped for another after the host-name prompt: refused, the new one untouched.
+fresh
+truncate -s 1000204886016 d1t-other.img
+mkfifo answer
+"${runcmd[@]}" install <answer >swap.out 2>&1 &
+pid=$!
+exec 3>answer
+for _ in $(seq 1 300); do
+        grep -q "Type the host name" swap.out && break
+        sleep 0.1
+done
+mv d1t-other.img d1t.img
+echo hyperion >&3
+exec 3>&-
+wait $pid && fail "an image swapped after the prompt was written to: $(tail -n 3 swap.out)"
+grep -q "not the image file the plan was made for" swap.out || fail "swapped image: $(tail -n 3 swap.out)"
+[ "$(stat -c %b d1t.img d500.img | tr '\n' ' ')" = "0 0 " ] || fail "swapped image: something was written"
+rm -f answer
+
+# A volume group named vg0 on the disk marked ignore: the plan refuses it, naming the disk.
+fresh
+pv=$(losetup -f --show d320.img)
+pvcreate -q --driverloaded n "$pv" >/dev/null 2>&1 && vgcreate -q --driverloaded n vg0 "$pv" >/dev/null 2>&1
+losetup -d "$pv"
+run plan >vg.out 2>&1 && fail "the plan took a second vg0: $(tail -n 3 vg.out)"
+grep -q "d320.img already holds a volume group named 'vg0'" vg.out || fail "vg0 on the spare disk: $(tail -n 3 vg.out)"
+run install --yes >vg.out 2>&1 && fail "the install took a second vg0"
+[ "$(stat -c %b d1t.img d500.img | tr '\n' ' ')" = "0 0 " ] || fail "vg0 elsewhere: the disks were written"
+
 cleanup_kernel
 cd / && rm -rf --one-file-system "$tmp"
-echo "PASS  test-install.sh: $n installs on image files, $((n - 1)) of them cut after a step and resumed"
+echo "PASS  test-install.sh: $n installs on image files, $((n - 1)) of them cut (before each of the $points writes, after a step, by SIGTERM) and resumed; swapped image, second vg0 and another profile refused"

@@ -515,8 +515,8 @@ class Run:
         return m, info
 
     def load_on(self, label):
-        """A loaded host: two busy loops a CPU, beside qemu, for this boot."""
-        n = 2 * (os.cpu_count() or 1)
+        """A loaded host: a busy loop a CPU, beside qemu, for this boot."""
+        n = os.cpu_count() or 1
         for _ in range(n):
             self.hogs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL,
                                               start_new_session=True))

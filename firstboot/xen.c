@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "xlcfg.h"
+#include "xen.h"
 
 #include <errno.h>
 #include <libxlutil.h>
@@ -10,6 +10,36 @@
 #include "log.h"
 #include "size.h"
 #include "strutil.h"
+
+char *xen_grub_cfg(const Profile *p) {
+        const Xen *x = &p->xen;
+        char mem[SIZE_BUF];
+        format_size(mem, x->dom0_memory);
+        _cleanup_free_ char *xen = xasprintf("dom0_mem=%s,max:%s", mem, mem);
+        if (x->dom0_vcpus) {
+                char *n = xasprintf("%s dom0_max_vcpus=%u", xen, x->dom0_vcpus);
+                free(xen);
+                xen = n;
+        }
+        if (!isempty(x->command_line)) {
+                char *n = xasprintf("%s %s", xen, x->command_line);
+                free(xen);
+                xen = n;
+        }
+        _cleanup_free_ char *dom0 = isempty(x->dom0_command_line)
+                                            ? xstrdup("")
+                                            : xasprintf("GRUB_CMDLINE_LINUX_XEN_REPLACE_DEFAULT=\"%s\"\n", x->dom0_command_line);
+        return xasprintf("# Written by hyperion-firstboot from the profile's [Xen] section.\n"
+                         "GRUB_CMDLINE_XEN_DEFAULT=\"%s\"\n%s"
+                         "# The Xen entry is %s; Debian's xen.cfg is told not to change GRUB_DEFAULT.\n"
+                         "XEN_OVERRIDE_GRUB_DEFAULT=0\n",
+                         xen, dom0,
+                         x->default_entry ? "first by the diversion of 20_linux_xen to 08_linux_xen" : "not the default");
+}
+
+const char *xen_autoballoon(const Profile *p) {
+        return p->xen.ballooning ? "auto" : "off";
+}
 
 char **guest_disk_specs(const Domain *d) {
         char **l = xcalloc(1, sizeof(char *));

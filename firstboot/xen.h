@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * xen.h: Xen as the profile wants it: dom0's settings and the guests'
+ * configurations, as texts (pure, tested).
+ *
+ * dom0: Xen's and dom0's command lines in a GRUB drop-in, no ballooning in
+ * xl.conf, xenconsoled keeping the guests' consoles, xendomains shutting
+ * the guests down with the host.
+ *
+ * A guest of the profile as xl sees it: the same values feed both the
+ * /etc/xen/<name>.cfg file (xl syntax, checked with libxlutil's parser
+ * before it is written: a file that does not parse is a bug and is never
+ * written) and the libxl_domain_config that creates the domain.
+ */
+#pragma once
+
+#include "profile.h"
+
+/* Where the guests' kernel and initrd live in dom0 (one pair for all). */
+#define GUEST_KERNEL_DIR "/var/lib/hyperion/guest-kernel"
+/* The hotplug script of their disks (firstboot/hyperion-block.c), installed
+ * by the hyperion-firstboot package. */
+#define GUEST_BLOCK_SCRIPT "/usr/lib/hyperion/block"
+/* The console on hvc0 (xl console), eth0 as the interfaces file names it. */
+#define GUEST_CMDLINE "root=/dev/xvda ro console=hvc0 net.ifnames=0"
+
+/* /etc/default/grub.d/hyperion-xen.cfg: dom0_mem, Xen's command line. */
+char *xen_grub_cfg(const Profile *p);
+/* The value of autoballoon= in /etc/xen/xl.conf. */
+const char *xen_autoballoon(const Profile *p);
+
+/* "format=raw, vdev=xvda, access=rw, script=..., target=/dev/vg0/io-disk" and the swap's. */
+char **guest_disk_specs(const Domain *d);
+/* The whole cfg file. */
+char *guest_cfg_text(const Domain *d);
+/* Parse text with libxlutil; 0, or -EINVAL with its message logged. */
+int guest_cfg_check(const char *name, const char *text);
