@@ -106,6 +106,125 @@ static bool valid_mount_point(const char *s) {
         return true;
 }
 
+/* fstab's fourth field: options separated by commas, printable, no white
+ * space (it would split the field) and no '#' (a comment). */
+static bool valid_mount_options(const char *s) {
+        if (isempty(s) || s[0] == ',' || endswith(s, ",") || strstr(s, ",,"))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!isgraph((unsigned char) *p) || *p == '#')
+                        return false;
+        return true;
+}
+
+#define MOUNT_OPTIONS_ERROR \
+        "invalid MountOptions= '%s' (options separated by commas, as in defaults,noatime: no white space, no '#', nothing empty)"
+
+/* A command line for GRUB and a kernel: UTF-8, no control character. */
+static bool valid_cmdline(const char *s) {
+        const unsigned char *p = (const unsigned char *) s;
+        while (*p) {
+                if (*p < 0x20 || *p == 0x7f)
+                        return false;
+                size_t n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : 9;
+                if (n == 9 || (n == 1 && *p < 0xc2))
+                        return false;
+                for (size_t i = 1; i <= n; i++)
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                p += n + 1;
+        }
+        return true;
+}
+
+static int b64_value(char c) {
+        return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Base64, strictly: 0 and the bytes, or -1. */
+static int b64_decode(const char *s, size_t len, uint8_t **ret, size_t *ret_len) {
+        if (len == 0 || len % 4)
+                return -1;
+        _cleanup_free_ uint8_t *out = xmalloc(len / 4 * 3);
+        size_t n = 0;
+        for (size_t i = 0; i < len; i += 4) {
+                int v[4];
+                for (int k = 0; k < 4; k++)
+                        v[k] = s[i + k] == '=' && i + 4 == len && k >= 2 ? 0 : b64_value(s[i + k]);
+                if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0 || (s[i + 2] == '=' && s[i + 3] != '='))
+                        return -1;
+                uint32_t x = (uint32_t) v[0] << 18 | (uint32_t) v[1] << 12 | (uint32_t) v[2] << 6 | (uint32_t) v[3];
+                out[n++] = (uint8_t) (x >> 16);
+                if (s[i + 2] != '=')
+                        out[n++] = (uint8_t) (x >> 8);
+                if (s[i + 3] != '=')
+                        out[n++] = (uint8_t) x;
+        }
+        *ret = TAKE_PTR(out);
+        *ret_len = n;
+        return 0;
+}
+
+/* What is wrong with an authorized_keys line, or NULL: a key type OpenSSH
+ * knows, then base64 that decodes to a key blob of that very type. */
+static const char *ssh_key_problem(const char *line) {
+        static const char *const types[] = {
+                "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+                "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", NULL,
+        };
+        if (strpbrk(line, "\n\r"))
+                return "one key a line";
+        size_t tl = strcspn(line, " \t");
+        const char *type = NULL;
+        for (size_t i = 0; types[i]; i++)
+                if (strlen(types[i]) == tl && strneq(line, types[i], tl))
+                        type = types[i];
+        if (!type)
+                return "not a key type OpenSSH knows (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ...)";
+        const char *b = line + tl;
+        b += strspn(b, " \t");
+        size_t bl = strcspn(b, " \t");
+        _cleanup_free_ uint8_t *blob = NULL;
+        size_t n = 0;
+        if (bl == 0 || b64_decode(b, bl, &blob, &n) < 0)
+                return "its key is not base64";
+        if (n < 4 + tl || blob[0] || blob[1] || blob[2] != 0 || blob[3] != tl || memcmp(blob + 4, type, tl) != 0)
+                return "its key is not a key of that type";
+        return NULL;
+}
+
+/* A crypt(5) hash, or what is wrong with it. */
+static const char *hash_problem(const char *h) {
+#define CRYPT64 "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+        _cleanup_strv_free_ char **f = NULL;
+        if (h[0] != '$' || strpbrk(h, ": \t\n"))
+                return "not a crypt(5) hash";
+        /* "$id$[params$]salt$hash": the pieces between the '$'. */
+        f = xcalloc(1, sizeof(char *));
+        for (const char *p = h + 1; *p;) {
+                size_t n = strcspn(p, "$");
+                strv_consume(&f, xstrndup(p, n));
+                p += n + (p[n] == '$');
+        }
+        size_t n = strv_length(f);
+        const char *hash = n ? f[n - 1] : "";
+        if (!only_chars(hash, CRYPT64))
+                return "not a crypt(5) hash";
+        if (streq(f[0], "y") || streq(f[0], "gy") || streq(f[0], "7"))
+                return n == 4 && strlen(hash) == 43 ? NULL : "not a yescrypt hash";
+        if (streq(f[0], "6") || streq(f[0], "5")) {
+                size_t want = streq(f[0], "6") ? 86 : 43;
+                bool rounds = n == 4 && startswith(f[1], "rounds=");
+                return (n == 3 || rounds) && strlen(f[n - 2]) <= 16 && strlen(hash) == want ? NULL : "not a SHA-crypt hash";
+        }
+        if (streq(f[0], "2b") || streq(f[0], "2y") || streq(f[0], "2a"))
+                return n == 3 && strlen(f[1]) == 2 && strlen(hash) == 53 ? NULL : "not a bcrypt hash";
+        if (streq(f[0], "1"))
+                return "an MD5 hash, which anyone can reverse: make a yescrypt one";
+        return "not a crypt(5) hash of a kind Debian's login takes (yescrypt $y$, SHA-512 $6$, bcrypt $2b$, ...)";
+#undef CRYPT64
+}
+
 /* Xen's own OUI 00:16:3e, as xl uses, and three bytes of FNV-1a over
  * "host/domain" (top bit clear, as xl does), so that the same profile gives
  * the same MAC on every install. */
@@ -127,8 +246,9 @@ static void check_distribution(ParseState *s) {
         if (isempty(d->suite) || !only_chars(d->suite, LOWER DIGITS "-"))
                 profile_error(s, where(s, &d->head, k, "Suite"),
                               "invalid suite '%s' (expected a Debian suite such as trixie or bookworm)", d->suite);
-        if (!isempty(d->mirror) && !startswith(d->mirror, "http://") && !startswith(d->mirror, "https://") &&
-            !startswith(d->mirror, "file:/"))
+        if (!isempty(d->mirror) && ((!startswith(d->mirror, "http://") && !startswith(d->mirror, "https://") &&
+                                     !startswith(d->mirror, "file:/")) ||
+                                    !only_chars(d->mirror, LOWER UPPER DIGITS "-._~:/?#[]@!$&'()*+,;=%")))
                 profile_error(s, where(s, &d->head, k, "Mirror"),
                               "invalid mirror '%s' (expected an http://, https:// or file:// URL, or nothing for the build machine's own)",
                               d->mirror);
@@ -193,15 +313,18 @@ static void check_host(ParseState *s) {
             h->timezone[0] == '/')
                 profile_error(s, where(s, &h->head, k, "Timezone"),
                               "invalid time zone '%s' (expected a name such as Europe/Paris)", h->timezone);
-        for (char **key = h->root_authorized_keys; *key; key++)
-                if (!startswith(*key, "ssh-") && !startswith(*key, "ecdsa-") && !startswith(*key, "sk-"))
+        for (char **key = h->root_authorized_keys; *key; key++) {
+                const char *why = ssh_key_problem(*key);
+                if (why)
                         profile_error(s, where(s, &h->head, k, "RootAuthorizedKeys"),
-                                      "RootAuthorizedKeys= holds something that is not an SSH public key "
-                                      "(expected a line such as 'ssh-ed25519 AAAA... comment')");
-        if (!isempty(h->root_password_hash) && (h->root_password_hash[0] != '$' || strchr(h->root_password_hash, ':') ||
-                                                strpbrk(h->root_password_hash, " \t")))
+                                      "RootAuthorizedKeys= holds something that is not an SSH public key: %s "
+                                      "(expected a line such as 'ssh-ed25519 AAAA... comment')",
+                                      why);
+        }
+        const char *hw = isempty(h->root_password_hash) ? NULL : hash_problem(h->root_password_hash);
+        if (hw)
                 profile_error(s, where(s, &h->head, k, "RootPasswordHash"),
-                              "RootPasswordHash= must be a crypt(3) hash starting with '$' (make one with 'mkpasswd -m yescrypt')");
+                              "RootPasswordHash= is %s: give a hash, never the password (make one with 'mkpasswd -m yescrypt')", hw);
 }
 
 static void check_network(ParseState *s) {
@@ -235,12 +358,14 @@ static void check_xen(ParseState *s) {
                               "Dom0Memory= must be a whole number of MiB, at least 256M");
         if (x->dom0_vcpus > 4096)
                 profile_error(s, where(s, &x->head, SECTION_XEN, "Dom0VCPUs"), "Dom0VCPUs= is out of range (0 means all)");
-        if (strpbrk(x->command_line, "\"\\'$`"))
+        if (strpbrk(x->command_line, "\"\\'$`") || !valid_cmdline(x->command_line))
                 profile_error(s, where(s, &x->head, SECTION_XEN, "CommandLine"),
-                              "CommandLine= cannot hold quotes, backslashes, '$' or '`' (it goes into a GRUB setting)");
-        if (strpbrk(x->dom0_command_line, "\"\\'$`"))
+                              "CommandLine= cannot hold quotes, backslashes, '$', '`', control characters or anything but "
+                              "UTF-8 (it goes into a GRUB setting)");
+        if (strpbrk(x->dom0_command_line, "\"\\'$`") || !valid_cmdline(x->dom0_command_line))
                 profile_error(s, where(s, &x->head, SECTION_XEN, "Dom0CommandLine"),
-                              "Dom0CommandLine= cannot hold quotes, backslashes, '$' or '`' (it goes into a GRUB setting)");
+                              "Dom0CommandLine= cannot hold quotes, backslashes, '$', '`', control characters or anything but "
+                              "UTF-8 (it goes into a GRUB setting)");
 }
 
 /* ---- mount points -------------------------------------------------------- */
@@ -327,6 +452,8 @@ static void check_disks(ParseState *s, MountUse **mounts, size_t *n_mounts) {
                 }
                 if (d->mount_partition == 0)
                         profile_error(s, where(s, &d->head, k, "MountPartition"), "MountPartition= counts from 1");
+                if (!valid_mount_options(d->mount_options))
+                        profile_error(s, where(s, &d->head, k, "MountOptions"), MOUNT_OPTIONS_ERROR, d->mount_options);
         }
 }
 
@@ -369,6 +496,8 @@ static void check_partitions(ParseState *s, MountUse **mounts, size_t *n_mounts)
                                       : x->type == PART_SWAP ? "a swap partition is swap"
                                                              : "this type holds no filesystem");
                 check_label(s, x->label, x->format, where(s, &x->head, k, "Label"));
+                if (!valid_mount_options(x->mount_options))
+                        profile_error(s, where(s, &x->head, k, "MountOptions"), MOUNT_OPTIONS_ERROR, x->mount_options);
                 if (!isempty(x->mount)) {
                         if (x->format == FS_NONE || x->format == FS_SWAP)
                                 profile_error(s, where(s, &x->head, k, "Mount"),
@@ -459,6 +588,8 @@ static void check_volume_groups(ParseState *s, MountUse **mounts, size_t *n_moun
                 if (v->size == 0)
                         profile_error(s, v->head.loc, "volume '%s/%s' has no Size=", v->head.parent, v->head.name);
                 check_label(s, v->label, v->format, where(s, &v->head, k, "Label"));
+                if (!valid_mount_options(v->mount_options))
+                        profile_error(s, where(s, &v->head, k, "MountOptions"), MOUNT_OPTIONS_ERROR, v->mount_options);
                 if (streq(strempty(v->mount), "/") || streq(strempty(v->mount), "/boot") || streq(strempty(v->mount), "/boot/efi"))
                         profile_error(s, where(s, &v->head, k, "Mount"),
                                       "volume '%s/%s' cannot be mounted at %s: the installer and the firmware need it on a "

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "profile-internal.h"
@@ -176,6 +177,10 @@ void profile_error(ParseState *s, Loc loc, const char *fmt, ...) {
         va_start(ap, fmt);
         _cleanup_free_ char *msg = xvasprintf(fmt, ap);
         va_end(ap);
+        /* A message never carries a control character of the input to the terminal. */
+        for (char *c = msg; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        *c = '?';
         if (loc.line > 0)
                 strv_consume(s->errors, xasprintf("%s:%u: %s", loc.file, loc.line, msg));
         else
@@ -792,7 +797,19 @@ int profile_load(const char *dir, Profile **ret, char ***errors) {
                 strv_consume(&s.p->files, f);
                 _cleanup_free_ char *text = NULL;
                 size_t len;
-                int r = read_full_file(f, &text, &len);
+                /* A regular file of a sane size: a link to /dev/zero or a FIFO is
+                 * refused at once, never read forever. */
+                struct stat st;
+                int r = stat(f, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EINVAL : st.st_size > PROFILE_MAX_FILE ? -EFBIG : 0;
+                if (r == -EINVAL || r == -EFBIG) {
+                        strv_consume(errors, r == -EINVAL ? xasprintf("%s: not a regular file: a profile is made of plain files", f)
+                                                          : xasprintf("%s: %lld bytes, more than the %u a profile file may have", f,
+                                                                      (long long) st.st_size, PROFILE_MAX_FILE));
+                        profile_free(s.p);
+                        return r;
+                }
+                if (r == 0)
+                        r = read_full_file(f, &text, &len);
                 if (r < 0) {
                         strv_consume(errors, xasprintf("%s: cannot read: %s", f, strerror(-r)));
                         profile_free(s.p);

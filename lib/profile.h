@@ -25,6 +25,9 @@ typedef struct Loc {
         unsigned line;    /* 0: the file as a whole */
 } Loc;
 
+/* The largest profile file read (1 MiB: a profile is a few kilobytes). */
+#define PROFILE_MAX_FILE (1u << 20)
+
 /* Room for the location of each key of a section (see profile.c tables). */
 #define PROFILE_MAX_KEYS 24
 

@@ -130,12 +130,70 @@ static void test_missing(void **state) {
         assert_string_equal(errors[0], "empty/profile.conf: cannot read: No such file or directory");
 }
 
+static void test_grammars(void **state) {
+        (void) state;
+        _cleanup_free_ char *base = read_src("tests/data/base-profile.conf");
+        char *names[] = { "profile.conf", "50-case.conf", NULL };
+        /* Hashes of the kinds login takes, and keys of the types OpenSSH knows. */
+        static const char *const good[] = {
+                "[Host]\nRootPasswordHash=$y$j9T$PaBsMUd2dbYz6P4YfdEC2/$3x4mL0YQmlRNhMrVOOAC3v6aiuAKKyBnA1bA2m6tE9A\n",
+                "[Host]\nRootPasswordHash=$6$rounds=5000$saltsalt$"
+                "Ndcp8/DRH3bhSGb5v8ImnbBJKzaG0rAFKw.IWNHyJxYyERu3aBlq/BtgXDB/GxRL1Rkr2uwx.D2f9eWNbmXdf1\n",
+                "[Host]\nRootPasswordHash=$2b$12$GhvMmNVjRW29ulnudl.LbuAnUtN/LRfe1JsBm1Xu6LE3059z5Tr8m\n",
+                "[Host]\nRootAuthorizedKeys=ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me\n",
+                "[Xen]\nCommandLine=console=com1 loglvl=all guest_loglvl=all ümlaut\n",
+                "[Partition sys/data]\nSize=1G\nMount=/data\nMountOptions=defaults,noatime,x-systemd.device-timeout=0\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+                char *texts[] = { base, (char *) good[i], NULL };
+                _cleanup_(profile_freep) Profile *p = NULL;
+                _cleanup_strv_free_ char **errors = NULL;
+                if (profile_load_strings("t", names, texts, &p, &errors) != 0)
+                        fail_msg("refused: %s: %s", good[i], errors[0]);
+        }
+        /* Control characters and broken UTF-8 are refused, and never echoed. */
+        static const char *const bad[] = {
+                "[Xen]\nCommandLine=console=com1\x01\x1b[31m\n",
+                "[Xen]\nDom0CommandLine=quiet \xff\xfe\n",
+                "[Host]\nHostname=bo\x1bx\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                char *texts[] = { base, (char *) bad[i], NULL };
+                _cleanup_(profile_freep) Profile *p = NULL;
+                _cleanup_strv_free_ char **errors = NULL;
+                assert_int_equal(profile_load_strings("t", names, texts, &p, &errors), -EINVAL);
+                for (char **e = errors; *e; e++)
+                        for (const char *c = *e; *c; c++)
+                                assert_false((unsigned char) *c < 0x20 || *c == 0x7f);
+        }
+}
+
+/* A profile file that is a link to /dev/zero, or a FIFO, is refused at once. */
+static void test_not_regular(void **state) {
+        (void) state;
+        assert_int_equal(mkdir("nonreg", 0755), 0);
+        _cleanup_free_ char *base = read_src("tests/data/base-profile.conf");
+        assert_int_equal(write_file_atomic("nonreg/profile.conf", base, strlen(base), 0644), 0);
+        assert_int_equal(symlink("/dev/zero", "nonreg/50-zero.conf"), 0);
+        _cleanup_(profile_freep) Profile *p = NULL;
+        _cleanup_strv_free_ char **errors = NULL;
+        assert_int_equal(profile_load("nonreg", &p, &errors), -EINVAL);
+        assert_string_equal(errors[0], "nonreg/50-zero.conf: not a regular file: a profile is made of plain files");
+        assert_int_equal(unlink("nonreg/50-zero.conf"), 0);
+        assert_int_equal(mkfifo("nonreg/60-fifo.conf", 0644), 0);
+        strv_free(errors);
+        errors = NULL;
+        assert_int_equal(profile_load("nonreg", &p, &errors), -EINVAL);
+        assert_string_equal(errors[0], "nonreg/60-fifo.conf: not a regular file: a profile is made of plain files");
+}
+
 static void test_long_lines_and_nul(void **state) {
         (void) state;
         _cleanup_free_ char *base = read_src("tests/data/base-profile.conf");
         /* An RSA key is long: 8 KiB lines are fine. */
         _cleanup_free_ char *key = xmalloc(3001);
         memset(key, 'A', 3000);
+        memcpy(key, "AAAAB3NzaC1yc2EAAAADAQAB", 24); /* the blob of an RSA key: "ssh-rsa", e = 65537 */
         key[3000] = 0;
         _cleanup_free_ char *ok = xasprintf("[Host]\nRootAuthorizedKeys=ssh-rsa %s me@there\n", key);
         char *names[] = { "profile.conf", "50-case.conf", NULL };
@@ -266,7 +324,7 @@ static void test_bad_profiles(void **state) {
 int main(void) {
         log_set_level(LOG_LEVEL_ERROR + 1);
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_hyperion_golden),    cmocka_unit_test(test_print_roundtrip),
+                cmocka_unit_test(test_hyperion_golden), cmocka_unit_test(test_grammars), cmocka_unit_test(test_not_regular),    cmocka_unit_test(test_print_roundtrip),
                 cmocka_unit_test(test_dropins),            cmocka_unit_test(test_missing),
                 cmocka_unit_test(test_long_lines_and_nul), cmocka_unit_test(test_bad_profiles),
         };
