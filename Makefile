@@ -42,8 +42,8 @@ TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 
 # Debian packages: to build, to run the tests, to build images.
 DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev libisoburn-dev libparted-dev liblvm2-dev libxen-dev
-DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev python3 openssh-client xorriso fdisk grub-pc-bin grub-efi-amd64-bin mtools dosfstools e2fsprogs lvm2
-DEPS_RUN   := debootstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
+DEPS_TEST  := libcmocka-dev clang libclang-rt-14-dev python3 openssh-client gnupg gpgv xorriso fdisk grub-pc-bin grub-efi-amd64-bin mtools dosfstools e2fsprogs lvm2
+DEPS_RUN   := debootstrap debian-archive-keyring gpgv squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
 DEPS_E2E   := qemu-system-x86 ovmf seabios xorriso fdisk lvm2 e2fsprogs python3 util-linux openssh-client
 
 all: build/hyperion-build build/hyperion-firstboot build/hyperion-block
@@ -184,16 +184,19 @@ clean:
 PROFILE ?= profiles/hyperion
 ISO     ?= hyperion.iso
 CACHE   ?= /var/cache/hyperion
-iso: all
+# What it needs is installed first, then it compiles, then it builds.
+iso:
 	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN)
-	build/hyperion-build --profile $(PROFILE) --output $(ISO) --cache $(CACHE) --source .
+	@$(MAKE) --no-print-directory all
+	build/hyperion-build --profile $(PROFILE) --output $(ISO) --cache $(CACHE)
 .PHONY: iso
 
 # Two builds from empty caches under another host name, time zone, locale
 # and umask, at the same time; the ISOs must be identical (about 14 minutes
 # on two cores).
-repro: all
+repro:
 	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN)
+	@$(MAKE) --no-print-directory all
 	tests/repro.sh
 .PHONY: repro
 
@@ -201,7 +204,8 @@ repro: all
 # boot the host into Xen twice, check it, install again onto fresh disks
 # (root; ~21 min under TCG on two cores).
 # See tests/e2e/README.
-e2e: all
+e2e:
 	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_E2E)
+	@$(MAKE) --no-print-directory all
 	python3 tests/e2e/e2e.py
 .PHONY: e2e

@@ -4,6 +4,7 @@
  * hyperion packages. The first two are cached as archives keyed by what
  * they depend on.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "build.h"
 #include "log.h"
 #include "mount-util.h"
+#include "mirror.h"
+#include "release.h"
 #include "run.h"
 #include "sha256.h"
 #include "strutil.h"
@@ -63,6 +66,10 @@ static char *const chroot_env[] = {
 };
 
 int chroot_run(const char *root, const char *label, char *const *argv) {
+        return chroot_run_in(root, label, NULL, argv);
+}
+
+int chroot_run_in(const char *root, const char *label, const char *cwd, char *const *argv) {
         int r = chroot_mount(root, NULL, 0);
         if (r < 0)
                 return r;
@@ -70,7 +77,7 @@ int chroot_run(const char *root, const char *label, char *const *argv) {
         progress_begin(&lp.progress, label);
         _cleanup_free_ char *err = NULL;
         RunOptions o = {
-                .root = root, .env = chroot_env, .clear_env = true,
+                .root = root, .cwd = cwd, .env = chroot_env, .clear_env = true,
                 .on_line = apt_line, .userdata = &lp, .capture_err = &err,
         };
         r = run_ok(argv, &o);
@@ -95,8 +102,71 @@ int host_run(const char *label, char *const *argv) {
 
 /* ---- cache --------------------------------------------------------------- */
 
+/* The SHA-256 of a cache entry: a file's, or a folder's (its files' names
+ * and SHA-256s, sorted). */
+static int entry_sha256(const char *entry, char out[65]) {
+        struct stat st;
+        if (lstat(entry, &st) < 0)
+                return -errno;
+        if (S_ISREG(st.st_mode))
+                return sha256_file(entry, out);
+        if (!S_ISDIR(st.st_mode))
+                return -EINVAL;
+        struct dirent **list = NULL;
+        int n = scandir(entry, &list, NULL, alphasort);
+        if (n < 0)
+                return -errno;
+        Sha256 s;
+        sha256_init(&s);
+        int r = 0;
+        for (int i = 0; i < n; i++) {
+                char h[65];
+                _cleanup_free_ char *p = path_join(entry, list[i]->d_name);
+                struct stat fs;
+                if (r >= 0 && list[i]->d_name[0] != '.' && lstat(p, &fs) == 0) {
+                        if (!S_ISREG(fs.st_mode) || (r = sha256_file(p, h)) < 0)
+                                r = r < 0 ? r : -EINVAL;
+                        else {
+                                sha256_update_str(&s, list[i]->d_name);
+                                sha256_update_str(&s, h);
+                        }
+                }
+                free(list[i]);
+        }
+        free(list);
+        if (r < 0)
+                return r;
+        uint8_t d[32];
+        sha256_final(&s, d);
+        sha256_hex(d, out);
+        return 0;
+}
+
+int cache_seal(const char *entry) {
+        char h[65];
+        int r = entry_sha256(entry, h);
+        if (r < 0)
+                return log_warning_errno(r, "cannot checksum the cache entry '%s': %m", entry);
+        _cleanup_free_ char *sum = xasprintf("%s.sha256", entry), *line = xasprintf("%s\n", h);
+        r = write_file_atomic(sum, line, strlen(line), 0600);
+        return r < 0 ? log_warning_errno(r, "cannot write '%s': %m", sum) : 0;
+}
+
+int cache_check(const char *entry, const char *label) {
+        if (access(entry, F_OK) < 0)
+                return 0;
+        _cleanup_free_ char *sum = xasprintf("%s.sha256", entry), *want = NULL;
+        char h[65];
+        if (read_full_file(sum, &want, NULL) == 0 && entry_sha256(entry, h) == 0 && streq(strstrip(want), h))
+                return 1;
+        /* Damaged, tampered with, or from before checksums: built again. */
+        log_warning("%s: the cache entry %s does not match its checksum: building it again", label, entry);
+        (void) RUN(NULL, "rm", "-rf", "--one-file-system", entry, sum);
+        return -1;
+}
+
 int cache_restore(const char *archive, const char *root, const char *label) {
-        if (access(archive, F_OK) < 0)
+        if (cache_check(archive, label) <= 0)
                 return 0;
         log_info("%s: cached in %s", label, archive);
         int r = tarball_extract(archive, root, label);
@@ -117,6 +187,8 @@ int cache_store(const char *archive, const char *root, const char *label) {
         int r = tarball_create(root, archive, &o);
         if (r < 0)
                 log_warning("%s: cannot store in the cache, going on without it", label);
+        else
+                (void) cache_seal(archive);
         return 0;
 }
 
@@ -146,11 +218,17 @@ void bootstrap_key(const Distribution *d, const char *mirror, const char *releas
         sha256_hex(dg, out);
 }
 
+static const char *keyring_of(const Distribution *d) {
+        return isempty(d->keyring) ? DEBIAN_KEYRING : d->keyring;
+}
+
 int debootstrap_tree(const Distribution *d, const char *mirror, const char *root) {
         _cleanup_free_ char *comps = strv_join(d->components, ",");
         _cleanup_free_ char *arch = xasprintf("--arch=%s", d->architecture);
         _cleanup_free_ char *c = xasprintf("--components=%s", comps);
-        int r = host_run("debootstrap", (char *[]) { "debootstrap", "--variant=minbase", arch, c, d->suite, (char *) root,
+        /* What it fetches checks against the mirror's keyring, never unsigned. */
+        _cleanup_free_ char *k = xasprintf("--keyring=%s", keyring_of(d));
+        int r = host_run("debootstrap", (char *[]) { "debootstrap", "--variant=minbase", k, arch, c, d->suite, (char *) root,
                                                      (char *) mirror, NULL });
         if (r < 0)
                 return log_error_errno(r, "debootstrap of %s from %s failed (is the mirror reachable? the log has its messages)",
@@ -160,7 +238,28 @@ int debootstrap_tree(const Distribution *d, const char *mirror, const char *root
 
 int apt_sources(const char *root, const Distribution *d, const char *mirror) {
         _cleanup_free_ char *comps = strv_join(d->components, " ");
-        _cleanup_free_ char *text = xasprintf("deb %s %s %s\n", mirror, d->suite, comps);
+        /* apt in the tree checks the mirror against the same keyring: Debian's
+         * is in the tree already (debian-archive-keyring); another is copied in. */
+        const char *keyring = DEBIAN_KEYRING;
+        int r;
+        if (!isempty(d->keyring)) {
+                keyring = "/etc/apt/keyrings/hyperion-mirror.gpg";
+                _cleanup_free_ char *dir = path_join(root, "etc/apt/keyrings"), *dst = path_join(root, keyring);
+                if ((r = RUN(NULL, "mkdir", "-p", dir)) < 0 || (r = RUN(NULL, "cp", "--", d->keyring, dst)) < 0)
+                        return log_error_errno(r, "cannot copy the keyring '%s' into the tree", d->keyring);
+        }
+        /* Credentials go to apt's auth.conf.d, which the clean stage removes. */
+        _cleanup_free_ char *userinfo = NULL, *url = mirror_without_credentials(mirror, &userinfo);
+        if (userinfo) {
+                const char *host = strstr(url, "://") + 3, *colon = strchr(userinfo, ':');
+                _cleanup_free_ char *machine = xstrndup(host, strcspn(host, "/"));
+                _cleanup_free_ char *login = colon ? xstrndup(userinfo, (size_t) (colon - userinfo)) : xstrdup(userinfo);
+                _cleanup_free_ char *auth = xasprintf("machine %s login %s password %s\n", machine, login, colon ? colon + 1 : "");
+                _cleanup_free_ char *dir = path_join(root, "etc/apt/auth.conf.d");
+                if ((r = RUN(NULL, "mkdir", "-p", dir)) < 0 || (r = write_file_under(root, "etc/apt/auth.conf.d/hyperion-mirror.conf", auth, 0600)) < 0)
+                        return r;
+        }
+        _cleanup_free_ char *text = xasprintf("deb [signed-by=%s] %s %s %s\n", keyring, url, d->suite, comps);
         return write_file_under(root, "etc/apt/sources.list", text, 0644);
 }
 

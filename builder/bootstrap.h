@@ -12,9 +12,16 @@
 /* Run argv in the tree (API file systems mounted for it, always unmounted
  * after), apt's and dpkg's output turned into progress and the log. */
 int chroot_run(const char *root, const char *label, char *const *argv);
+/* The same in the folder cwd of the tree. */
+int chroot_run_in(const char *root, const char *label, const char *cwd, char *const *argv);
 /* The same on the host (debootstrap). */
 int host_run(const char *label, char *const *argv);
 
+/* Cache entries carry their SHA-256 beside them (ENTRY.sha256): sealed
+ * when stored, checked before use. cache_check(): 1 intact, 0 absent, -1
+ * damaged or tampered with (then removed, to be built again). */
+int cache_seal(const char *entry);
+int cache_check(const char *entry, const char *label);
 /* 1 restored, 0 not cached (root left empty), negative on error. */
 int cache_restore(const char *archive, const char *root, const char *label);
 /* Store root as archive; failing to cache is only a warning. */

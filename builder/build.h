@@ -88,6 +88,9 @@ int stage_iso(Build *b);       /* iso.c */
 extern volatile int build_interrupted;
 int build_check_interrupted(void);
 
+/* The keyring the mirror is checked against: the profile's, or Debian's. */
+const char *build_keyring(const Build *b);
+
 /* The ISO's volume id (iso.c). */
 char *iso_volume_id(const Build *b);
 

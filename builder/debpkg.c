@@ -179,7 +179,7 @@ int stage_firstboot(Build *b) {
         source_key(b, rkey, key);
 
         _cleanup_free_ char *cached = cache_path(b, "debs", key, "");
-        if (find_debs(b, cached) == 0) {
+        if (cache_check(cached, "hyperion packages") > 0 && find_debs(b, cached) == 0) {
                 log_info("hyperion packages: cached in %s", cached);
                 return read_depends(b);
         }
@@ -198,8 +198,7 @@ int stage_firstboot(Build *b) {
                         return r;
         }
         log_info("building the hyperion packages for %s", d->suite);
-        r = chroot_run(root, "dpkg-buildpackage",
-                       (char *[]) { "sh", "-c", "cd /build/hyperion && exec dpkg-buildpackage -b -uc -us", NULL });
+        r = chroot_run_in(root, "dpkg-buildpackage", "/build/hyperion", (char *[]) { "dpkg-buildpackage", "-b", "-uc", "-us", NULL });
         if (r < 0)
                 return log_error_errno(r, "the hyperion packages do not build for %s (the log has the compiler's messages)", d->suite);
 
@@ -220,8 +219,10 @@ int stage_firstboot(Build *b) {
         free(list);
         if (r < 0)
                 return r;
+        (void) RUN(NULL, "rm", "-rf", cached);
         if (rename(tmp, cached) < 0)
                 return log_error_errno(errno, "cannot rename '%s': %m", tmp);
+        (void) cache_seal(cached);
         r = find_debs(b, cached);
         if (r < 0)
                 return log_error_errno(r, "dpkg-buildpackage made no packages");

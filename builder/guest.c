@@ -43,6 +43,9 @@ typedef struct GuestFile {
 } GuestFile;
 
 static const GuestFile guest_files[] = {
+        /* debootstrap copies the build machine's: none of it reaches the ISO
+         * (the installer writes each guest's own). */
+        { "etc/hostname", 0644, "localhost\n" },
         { "etc/systemd/system.conf.d/hyperion-guest.conf", 0644,
           "# hyperion: a guest boots as slowly as its host lets it. No device it\n"
           "# always has (xvda, xvdb, hvc0) and no start job is given up on.\n"
@@ -176,7 +179,7 @@ int stage_guest(Build *b) {
         int r = RUN(NULL, "mkdir", "-p", destdir);
         if (r < 0)
                 return r;
-        if (access(cached, F_OK) != 0) {
+        if (cache_check(cached, "guest") <= 0) {
                 _cleanup_free_ char *root = path_join(b->work, "guest");
                 if (mkdir(root, 0755) < 0 && errno != EEXIST)
                         return log_error_errno(errno, "cannot create '%s': %m", root);
@@ -186,6 +189,7 @@ int stage_guest(Build *b) {
                 TarballOptions o = { .clamp_mtime = b->source_date_epoch, .zstd_level = 9, .label = "guest" };
                 if ((r = tarball_create(root, cached, &o)) < 0)
                         return r;
+                (void) cache_seal(cached);
                 (void) RUN(NULL, "rm", "-rf", "--one-file-system", root);
         } else
                 log_info("guest: cached in %s", cached);

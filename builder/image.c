@@ -21,6 +21,8 @@
 #include "image.h"
 #include "log.h"
 #include "medium.h"
+#include "mirror.h"
+#include "overlay.h"
 #include "run.h"
 #include "sha256.h"
 #include "strutil.h"
@@ -28,15 +30,23 @@
 /* ---- overlays ------------------------------------------------------------ */
 
 int stage_overlays(Build *b) {
-        /* The profile, where hyperion-firstboot looks for it by default. */
+        /* The profile, where hyperion-firstboot looks for it by default;
+         * root's only when it holds a password hash. */
+        bool secret = !isempty(b->profile->host.root_password_hash);
         _cleanup_free_ char *dir = path_join(b->root, "etc/hyperion/profile");
         int r = RUN(NULL, "mkdir", "-p", dir);
         if (r < 0)
                 return r;
+        if (chmod(dir, secret ? 0700 : 0755) < 0)
+                return log_error_errno(errno, "cannot set the mode of '%s': %m", dir);
         for (char **f = b->profile->files; *f; f++) {
-                r = RUN(NULL, "cp", "--preserve=mode", *f, dir);
-                if (r < 0)
-                        return log_error_errno(r, "cannot install the profile file '%s' in the image", *f);
+                _cleanup_free_ char *text = NULL;
+                const char *base = strrchr(*f, '/') ? strrchr(*f, '/') + 1 : *f;
+                _cleanup_free_ char *rel = xasprintf("etc/hyperion/profile/%s", base);
+                if ((r = read_full_file(*f, &text, NULL)) < 0)
+                        return log_error_errno(r, "cannot read the profile file '%s': %m", *f);
+                if ((r = write_file_under(b->root, rel, text, secret ? 0600 : 0644)) < 0)
+                        return r;
         }
         if (!b->overlays) {
                 log_info("no overlay for profile '%s'", b->profile->name);
@@ -48,13 +58,10 @@ int stage_overlays(Build *b) {
                 return 0;
         }
         log_info("laying %s over the root", b->overlays);
-        _cleanup_free_ char *src = xasprintf("%s/.", b->overlays);
-        /* Modes, owners, symlinks and times as they are; .keep files are git's, not ours. */
-        r = RUN(NULL, "cp", "-a", "--no-dereference", src, b->root);
+        /* Inside the root only, never through a link; owned by root unless the profile says. */
+        r = overlay_lay(b->overlays, b->root, b->profile->image.overlay_owners == OVERLAY_OWNERS_KEEP);
         if (r < 0)
                 return log_error_errno(r, "cannot lay the overlay '%s' over the root", b->overlays);
-        _cleanup_free_ char *keep = path_join(b->root, ".keep");
-        (void) unlink(keep);
         return 0;
 }
 
@@ -256,11 +263,12 @@ static int write_manifest(Build *b) {
         }
         _cleanup_free_ char *body = strv_join(rows, "\n");
         _cleanup_free_ char *comps = strv_join(b->profile->distribution.components, " ");
+        _cleanup_free_ char *mirror = mirror_without_credentials(b->mirror, NULL);
         _cleanup_free_ char *text = xasprintf("# hyperion image manifest: every package in the image, its version, architecture\n"
                                               "# and the SHA-256 of its .deb; and what the image was built from.\n"
                                               "profile: %s\nsuite: %s\nmirror: %s\nrelease-sha256: %s\ncomponents: %s\n"
                                               "architecture: %s\nsource-date-epoch: %lld\npackages: %zu\n\n%s\n",
-                                              b->profile->name, b->profile->distribution.suite, b->mirror, b->release.sha256, comps,
+                                              b->profile->name, b->profile->distribution.suite, mirror, b->release.sha256, comps,
                                               b->profile->distribution.architecture, (long long) b->source_date_epoch,
                                               strv_length(rows), body);
         _cleanup_free_ char *path = xasprintf("%s.manifest", b->output);
@@ -278,6 +286,7 @@ int clean_tree(const char *root, int64_t epoch) {
                 "var/cache/apt/*.bin", "var/cache/apt/archives/*.deb", "var/cache/apt/archives/partial/*",
                 "var/cache/debconf/*-old", "var/lib/dpkg/*-old", "etc/*-", "etc/*-old", "var/cache/ldconfig/aux-cache",
                 "var/lib/systemd/random-seed", "var/lib/systemd/credential.secret", "etc/resolv.conf", "root/.bash_history",
+                "etc/apt/auth.conf.d/hyperion-mirror.conf",
                 "root/.cache", "tmp/*", "var/tmp/*", "var/cache/man/*", NULL,
         };
         int r;

@@ -3,6 +3,7 @@
  * hyperion-build: a profile in, a bootable hybrid installer ISO out.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 #define HYPERION_DATADIR "/usr/share/hyperion"
 #endif
 
-static const char *arg_profile = HYPERION_DATADIR "/profiles/hyperion";
+static const char *arg_profile;
 static const char *arg_output = "hyperion.iso";
 static const char *arg_cache = "/var/cache/hyperion";
 static bool arg_cache_set;
@@ -37,6 +38,25 @@ static const char *arg_verify;
 static char **arg_compare;
 static bool arg_check, arg_keep_work;
 
+/* The source tree this program was built in (TREE/build/hyperion-build),
+ * or NULL when it was installed: then DATADIR has the profiles and the
+ * source parts. */
+static char *own_tree(void) {
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n <= 0)
+                return NULL;
+        exe[n] = 0;
+        for (int up = 0; up < 2; up++) {
+                char *slash = strrchr(exe, '/');
+                if (!slash)
+                        return NULL;
+                *slash = 0;
+        }
+        _cleanup_free_ char *marker = path_join(exe, "firstboot/main.c"), *control = path_join(exe, "debian/control");
+        return access(marker, F_OK) == 0 && access(control, F_OK) == 0 ? xstrdup(exe) : NULL;
+}
+
 static void help(void) {
         printf("Usage: hyperion-build [OPTIONS]\n"
                "\n"
@@ -44,14 +64,17 @@ static void help(void) {
                "overlay into a Debian-based hybrid ISO that installs the host it describes.\n"
                "\n"
                "Options:\n"
-               "  -p, --profile DIR    the profile folder (default: %s)\n"
+               "  -p, --profile DIR    the profile folder (default: profiles/hyperion of the\n"
+               "                       source tree this program was built in, else\n"
+               "                       %s)\n"
                "  -o, --output FILE    the ISO to write (default: hyperion.iso); FILE.sha256,\n"
                "                       FILE.manifest and FILE.log are written beside it\n"
                "      --cache DIR      cached stages (default: /var/cache/hyperion)\n"
                "      --work DIR       scratch folder, emptied first (default: FILE.work)\n"
                "      --keep-work      keep the scratch folder after the build\n"
                "      --source DIR     the hyperion source tree, for its Debian packages\n"
-               "                       (default: %s/source)\n"
+               "                       (default: the tree this program was built in, else\n"
+               "                       %s/source)\n"
                "      --overlays DIR   the overlay laid over the root (default: the folder\n"
                "                       overlays/NAME beside the profile's folder, NAME the\n"
                "                       profile's name)\n"
@@ -157,8 +180,13 @@ int main(int argc, char **argv) {
                 return r == 0 ? 0 : 1;
         }
 
+        /* Run from a source tree (build/hyperion-build), that tree's profile
+         * and parts; installed, the shared ones. */
+        _cleanup_free_ char *tree = own_tree();
+        _cleanup_free_ char *default_profile = tree ? path_join(tree, "profiles/hyperion") : xstrdup(HYPERION_DATADIR "/profiles/hyperion");
+        _cleanup_free_ char *default_source = tree ? xstrdup(tree) : xstrdup(HYPERION_DATADIR "/source");
         _cleanup_(profile_freep) Profile *p = NULL;
-        if (profile_load_or_complain(arg_profile, &p) < 0)
+        if (profile_load_or_complain(arg_profile ? arg_profile : default_profile, &p) < 0)
                 return 1;
         if (arg_check) {
                 profile_print(p, stdout);
@@ -189,7 +217,7 @@ int main(int argc, char **argv) {
                 .output = xstrdup(verify_out ? verify_out : arg_output),
                 .cache = xstrdup(verify_cache ? verify_cache : arg_cache),
                 .work = arg_work ? xstrdup(arg_work) : xasprintf("%s.work", arg_output),
-                .source = xstrdup(arg_source ? arg_source : HYPERION_DATADIR "/source"),
+                .source = xstrdup(arg_source ? arg_source : default_source),
                 .keep_work = arg_keep_work,
                 .source_date_epoch = arg_epoch,
         };
@@ -207,6 +235,14 @@ int main(int argc, char **argv) {
                 b.mirror = xstrdup(p->distribution.mirror);
         else
                 r = mirror_from_apt_sources("/", &b.mirror);
+        /* Credentials in the mirror's URL never show. */
+        _cleanup_free_ char *userinfo = NULL, *clean = b.mirror ? mirror_without_credentials(b.mirror, &userinfo) : NULL;
+        if (userinfo) {
+                log_add_secret(userinfo);
+                const char *colon = strchr(userinfo, ':');
+                if (colon && colon[1])
+                        log_add_secret(colon + 1);
+        }
         if (r >= 0)
                 r = build_run(&b);
         build_release(&b);

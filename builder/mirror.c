@@ -103,6 +103,20 @@ static char *from_sources(const char *root, const char *text) {
         return NULL;
 }
 
+char *mirror_without_credentials(const char *url, char **userinfo) {
+        if (userinfo)
+                *userinfo = NULL;
+        const char *scheme = strstr(url, "://");
+        if (!scheme)
+                return xstrdup(url);
+        const char *host = scheme + 3, *slash = strchr(host, '/'), *at = strchr(host, '@');
+        if (!at || (slash && at > slash))
+                return xstrdup(url);
+        if (userinfo)
+                *userinfo = xstrndup(host, (size_t) (at - host));
+        return xasprintf("%.*s%s", (int) (host - url), url, at + 1);
+}
+
 int mirror_from_apt_sources(const char *root, char **ret) {
         _cleanup_strv_free_ char **files = xcalloc(1, sizeof(char *));
         strv_consume(&files, path_join(root, "etc/apt/sources.list"));

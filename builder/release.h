@@ -7,6 +7,11 @@
  * stage is used only for the very mirror state it was made from, and its
  * Date: gives SOURCE_DATE_EPOCH when nothing else does (never the clock).
  * A dated snapshot mirror thus rebuilds the same image months later.
+ *
+ * Nothing is taken from a mirror before its InRelease (or Release and
+ * Release.gpg) checks against the keyring (gpgv): Debian's archive keyring,
+ * or the one a profile names for a local mirror. A file that does not
+ * check is refused with its reason.
  */
 #pragma once
 
@@ -18,7 +23,9 @@ typedef struct Release {
         char *path;   /* where it was saved */
 } Release;
 
-int release_fetch(const char *mirror, const char *suite, const char *dir, Release *ret);
+#define DEBIAN_KEYRING "/usr/share/keyrings/debian-archive-keyring.gpg"
+
+int release_fetch(const char *mirror, const char *suite, const char *keyring, const char *dir, Release *ret);
 /* The Date: of a Release text, or 0. */
 int64_t release_parse_date(const char *text);
 void release_done(Release *r);

@@ -43,6 +43,10 @@ int build_check_interrupted(void) {
         return 0;
 }
 
+const char *build_keyring(const Build *b) {
+        return isempty(b->profile->distribution.keyring) ? DEBIAN_KEYRING : b->profile->distribution.keyring;
+}
+
 char *cache_path(const Build *b, const char *name, const char *key, const char *suffix) {
         return xasprintf("%s/%s-%.16s%s", b->cache, name, key, suffix);
 }
@@ -62,9 +66,10 @@ static int mkdir_p(const char *path, mode_t mode) {
 }
 
 static int prepare_folders(Build *b) {
-        int r = mkdir_p(b->cache, 0755);
-        if (r < 0)
-                return log_error_errno(r, "cannot create the cache folder '%s': %m", b->cache);
+        /* Root's only: what is restored from it goes into every image. */
+        int r = mkdir_p(b->cache, 0700);
+        if (r < 0 || chmod(b->cache, 0700) < 0)
+                return log_error_errno(r < 0 ? r : -errno, "cannot create the cache folder '%s': %m", b->cache);
         /* A build killed hard may have left mounts: take them away first. */
         struct stat st;
         if (stat(b->work, &st) == 0) {
@@ -95,7 +100,7 @@ static int prepare_folders(Build *b) {
 /* The mirror's state, and the date every file gets: before anything else. */
 static int resolve_inputs(Build *b) {
         const Distribution *d = &b->profile->distribution;
-        int r = release_fetch(b->mirror, d->suite, b->work, &b->release);
+        int r = release_fetch(b->mirror, d->suite, build_keyring(b), b->work, &b->release);
         if (r < 0)
                 return r;
         const char *from = "--source-date-epoch";

@@ -57,6 +57,29 @@ void log_set_file(FILE *f) {
         log_file = f;
 }
 
+static char **secrets;
+
+void log_add_secret(const char *s) {
+        if (isempty(s))
+                return;
+        if (!secrets)
+                secrets = xcalloc(1, sizeof(char *));
+        strv_push(&secrets, s);
+}
+
+/* msg with every secret replaced by "***" (it takes msg). */
+static char *redact(char *msg) {
+        for (char **s = secrets; s && *s; s++) {
+                size_t n = strlen(*s);
+                for (char *at = strstr(msg, *s); at; at = strstr(msg, *s)) {
+                        char *m = xasprintf("%.*s***%s", (int) (at - msg), msg, at + n);
+                        free(msg);
+                        msg = m;
+                }
+        }
+        return msg;
+}
+
 int log_internalv(int level, int error, const char *fmt, va_list ap) {
         int saved = errno;
         if (error < 0)
@@ -65,7 +88,7 @@ int log_internalv(int level, int error, const char *fmt, va_list ap) {
         if (level >= max_level || log_file) {
                 /* Format once; %m needs errno set to the error. */
                 errno = error;
-                char *msg = xvasprintf(fmt, ap);
+                char *msg = redact(xvasprintf(fmt, ap));
                 if (level >= max_level) {
                         if (level >= LOG_LEVEL_WARNING)
                                 fprintf(stderr, "%s: %s%s\n", program,

@@ -38,6 +38,8 @@ void log_parse_environment(void);
 void log_set_program(const char *name);
 /* Also copy every message (at any level) to this stream, e.g. a build log. */
 void log_set_file(FILE *f);
+/* Never print s (a password in a URL): every message shows "***" instead. */
+void log_add_secret(const char *s);
 
 int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
 int log_internalv(int level, int error, const char *fmt, va_list ap) _printf_(3, 0);

@@ -252,6 +252,11 @@ static void check_distribution(ParseState *s) {
                 profile_error(s, where(s, &d->head, k, "Mirror"),
                               "invalid mirror '%s' (expected an http://, https:// or file:// URL, or nothing for the build machine's own)",
                               d->mirror);
+        if (!isempty(d->keyring) && (d->keyring[0] != '/' || !only_chars(d->keyring, LOWER UPPER DIGITS "/._+-")))
+                profile_error(s, where(s, &d->head, k, "Keyring"),
+                              "invalid Keyring= '%s' (the absolute path of an OpenPGP keyring on the build machine, such as "
+                              "/usr/share/keyrings/my-mirror.gpg)",
+                              d->keyring);
         if (!d->components[0])
                 profile_error(s, where(s, &d->head, k, "Components"), "Components= is empty (expected at least 'main')");
         for (char **c = d->components; *c; c++)

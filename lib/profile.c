@@ -24,6 +24,7 @@ static const char *const part_type_names[] = { "linux", "esp", "swap", "lvm", "b
 static const char *const fs_names[] = { "none", "ext4", "vfat", "swap", NULL };
 static const char *const guest_type_names[] = { "pvh", "pv", NULL };
 static const char *const compression_names[] = { "zstd", "xz", "gzip", "lz4", "lzo", NULL };
+static const char *const overlay_owner_names[] = { "root", "keep", NULL };
 
 const char *disk_use_to_string(DiskUse u) {
         return u >= 0 && u < _DISK_USE_MAX ? disk_use_names[u] : "?";
@@ -52,6 +53,7 @@ const char *compression_to_string(Compression c) {
 static const KeyDef distribution_keys[] = {
         KEY("Suite", K_STRING, Distribution, suite),
         KEY("Mirror", K_STRING, Distribution, mirror),
+        KEY("Keyring", K_STRING, Distribution, keyring),
         KEY("Components", K_STRV_WS, Distribution, components),
         KEY("Architecture", K_STRING, Distribution, architecture),
 };
@@ -64,6 +66,7 @@ static const KeyDef image_keys[] = {
         KEY("Label", K_STRING, Image, label),
         KEY_ENUM("Compression", Image, compression, compression_names),
         KEY("SourceDateEpoch", K_STRING, Image, source_date_epoch),
+        KEY_ENUM("OverlayOwners", Image, overlay_owners, overlay_owner_names),
 };
 
 static const KeyDef host_keys[] = {
@@ -240,6 +243,7 @@ static void head_init(SectionHead *h, const char *name, const char *parent, Loc 
 void profile_init_defaults(Profile *p) {
         p->distribution.suite = xstrdup("trixie");
         p->distribution.mirror = xstrdup("");
+        p->distribution.keyring = xstrdup("");
         p->distribution.components = strv_split_ws("main");
         p->distribution.architecture = xstrdup("amd64");
         p->packages.install = xcalloc(1, sizeof(char *));

@@ -44,6 +44,7 @@ typedef enum TableType { TABLE_GPT, TABLE_MSDOS, _TABLE_MAX } TableType;
 typedef enum PartType { PART_LINUX, PART_ESP, PART_SWAP, PART_LVM, PART_BIOS_GRUB, _PART_TYPE_MAX } PartType;
 typedef enum FsType { FS_NONE, FS_EXT4, FS_VFAT, FS_SWAP, _FS_TYPE_MAX, FS_AUTO = -1 } FsType;
 typedef enum GuestType { GUEST_PVH, GUEST_PV, _GUEST_TYPE_MAX } GuestType;
+typedef enum OverlayOwners { OVERLAY_OWNERS_ROOT, OVERLAY_OWNERS_KEEP, _OVERLAY_OWNERS_MAX } OverlayOwners;
 typedef enum Compression { COMP_ZSTD, COMP_XZ, COMP_GZIP, COMP_LZ4, COMP_LZO, _COMP_MAX } Compression;
 
 const char *disk_use_to_string(DiskUse u);
@@ -62,6 +63,7 @@ typedef struct Distribution {
         SectionHead head;
         char *suite;
         char *mirror; /* empty: the build machine's own apt sources */
+        char *keyring; /* the mirror's signing keys; empty: Debian's archive keyring */
         char **components;
         char *architecture;
 } Distribution;
@@ -76,6 +78,7 @@ typedef struct Image {
         char *label;
         Compression compression;
         char *source_date_epoch; /* empty: the mirror's Release date */
+        OverlayOwners overlay_owners;
 } Image;
 
 typedef struct Host {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bootstrap.h"
 #include "build.h"
@@ -118,12 +119,81 @@ static void test_release_date(void **state) {
         assert_int_equal(release_parse_date("Date: yesterday\n"), 0);
 }
 
+/* A mirror of one suite on file://, signed by a key of the test's own: its
+ * InRelease is taken; the same file with one byte changed, or a Release
+ * with no signature, is refused. */
+static void test_release_signature(void **state) {
+        (void) state;
+        if (access("/usr/bin/gpg", X_OK) < 0 || access("/usr/bin/gpgv", X_OK) < 0 || access("/usr/lib/apt/apt-helper", X_OK) < 0) {
+                print_message("skipped: needs gpg, gpgv and apt\n");
+                skip();
+        }
+        char here[4096];
+        assert_non_null(getcwd(here, sizeof here));
+        assert_int_equal(RUN(NULL, "mkdir", "-p", "gnupg", "m/dists/t", "u/dists/t", "out"), 0);
+        assert_int_equal(chmod("gnupg", 0700), 0);
+        char *env[] = { "GNUPGHOME=gnupg", NULL };
+        RunOptions q = { .quiet = true, .env = env };
+        assert_int_equal(RUN(&q, "gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key", "hyperion test <t@invalid>",
+                             "ed25519", "sign", "never"),
+                         0);
+        assert_int_equal(RUN(&q, "gpg", "--batch", "--quiet", "--output", "keyring.gpg", "--export"), 0);
+        put("./Release", "Origin: Test\nSuite: t\nDate: Sat, 21 Nov 2026 09:15:44 UTC\n");
+        assert_int_equal(RUN(&q, "gpg", "--batch", "--quiet", "--output", "m/dists/t/InRelease", "--clearsign", "Release"), 0);
+        _cleanup_free_ char *keyring = path_join(here, "keyring.gpg"), *good = xasprintf("file://%s/m", here);
+
+        Release rel = {};
+        assert_int_equal(release_fetch(good, "t", keyring, "out", &rel), 0);
+        assert_int_equal(rel.date, 1795252544);
+        release_done(&rel);
+        /* Signed by a key the keyring does not have: Debian's. */
+        assert_int_equal(release_fetch(good, "t", "/usr/share/keyrings/debian-archive-keyring.gpg", "out", &rel), -EBADMSG);
+
+        /* Tampered with: the date moved by a day. */
+        _cleanup_free_ char *text = NULL;
+        assert_int_equal(read_full_file("m/dists/t/InRelease", &text, NULL), 0);
+        char *d = strstr(text, "21 Nov");
+        assert_non_null(d);
+        d[1] = '2';
+        put("m/dists/t/InRelease", text);
+        assert_int_equal(release_fetch(good, "t", keyring, "out", &rel), -EBADMSG);
+
+        /* No InRelease, a Release and no Release.gpg: refused too. */
+        put("u/dists/t/Release", "Origin: Test\nSuite: t\nDate: Sat, 21 Nov 2026 09:15:44 UTC\n");
+        _cleanup_free_ char *unsigned_mirror = xasprintf("file://%s/u", here);
+        assert_int_equal(release_fetch(unsigned_mirror, "t", keyring, "out", &rel), -EBADMSG);
+}
+
+static void test_mirror_credentials(void **state) {
+        (void) state;
+        char *who = NULL;
+        _cleanup_free_ char *a = mirror_without_credentials("http://me:s3cret@mirror.example:8080/debian", &who);
+        assert_string_equal(a, "http://mirror.example:8080/debian");
+        assert_string_equal(who, "me:s3cret");
+        free(who);
+        _cleanup_free_ char *b = mirror_without_credentials("http://mirror.example/deb@n", &who);
+        assert_string_equal(b, "http://mirror.example/deb@n");
+        assert_null(who);
+        /* The logger hides them, in its file too. */
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&buf, &n);
+        log_set_file(f);
+        log_add_secret("s3cret");
+        log_debug("fetching http://me:s3cret@mirror.example/debian");
+        log_set_file(NULL);
+        fclose(f);
+        assert_null(strstr(buf, "s3cret"));
+        assert_non_null(strstr(buf, "http://me:***@mirror.example/debian"));
+        free(buf);
+}
+
 int main(void) {
         log_set_level(LOG_LEVEL_ERROR + 1);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_stage_order), cmocka_unit_test(test_bootstrap_key), cmocka_unit_test(test_cache_path),
                 cmocka_unit_test(test_uri_names),   cmocka_unit_test(test_mirror),
-                cmocka_unit_test(test_release_date),
+                cmocka_unit_test(test_release_date), cmocka_unit_test(test_release_signature), cmocka_unit_test(test_mirror_credentials),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@ Install=bridge-utils console-setup efibootmgr firmware-linux-free grub-efi-amd64
 Label=HYPERION
 Compression=zstd
 SourceDateEpoch=
+OverlayOwners=root
 
 [Host]
 Hostname=hyperion
