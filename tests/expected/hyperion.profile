@@ -6,6 +6,7 @@
 [Distribution]
 Suite=trixie
 Mirror=
+Keyring=
 Components=main non-free-firmware
 Architecture=amd64
 
