@@ -5,7 +5,7 @@
 #   make install      into $(DESTDIR)$(PREFIX)
 #   make deps         install the Debian build and run dependencies (root)
 
-VERSION   := 0.1
+VERSION   := 0.2
 PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
@@ -134,15 +134,26 @@ fuzz-run: build-fuzz/fuzz-profile
 fuzz:
 	$(MAKE) fuzz-run FUZZ_SECONDS=600
 
-install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)
-	install -m 0755 build/hyperion-build build/hyperion-firstboot $(DESTDIR)$(SBINDIR)/
-	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+install: all install-build install-common
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 build/hyperion-firstboot $(DESTDIR)$(SBINDIR)/
+	install -m 0644 man/hyperion-firstboot.8 $(DESTDIR)$(MANDIR)/man8/
+
+# What the hyperion-build Debian package holds: the program, its profiles
+# and overlays, and the source parts it makes its ISOs' packages from (its
+# default --source).
+install-build: build/hyperion-build
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/source
+	install -m 0755 build/hyperion-build $(DESTDIR)$(SBINDIR)/
+	install -m 0644 man/hyperion-build.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R --no-preserve=ownership profiles overlays $(DESTDIR)$(DATADIR)/
-	@# What hyperion-build makes its Debian packages from (its default --source).
-	install -d $(DESTDIR)$(DATADIR)/source
 	cp -R --no-preserve=ownership Makefile lib firstboot debian man live $(DESTDIR)$(DATADIR)/source/
+	find $(DESTDIR)$(DATADIR) -name .keep -delete
+
+# hyperion-common: the profile format's page, which both programs read.
+install-common:
+	install -d $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 man/hyperion-profile.5 $(DESTDIR)$(MANDIR)/man5/
 
 # What the hyperion-firstboot Debian package holds (debian/rules calls it).
 install-firstboot: build/hyperion-firstboot build/hyperion-block
@@ -156,7 +167,6 @@ install-firstboot: build/hyperion-firstboot build/hyperion-block
 	install -m 0755 build/hyperion-firstboot $(DESTDIR)$(SBINDIR)/
 	install -d $(DESTDIR)/usr/lib/hyperion
 	install -m 0755 build/hyperion-block $(DESTDIR)/usr/lib/hyperion/block
-	install -m 0644 man/hyperion-profile.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/hyperion-firstboot.8 $(DESTDIR)$(MANDIR)/man8/
 
 # What the hyperion-live Debian package holds: the live system only.
@@ -178,7 +188,7 @@ deps:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: install-firstboot install-live all check check-run ensure-test-deps print-deps install deps clean fuzz fuzz-run
+.PHONY: install-firstboot install-live install-build install-common all check check-run ensure-test-deps print-deps install deps clean fuzz fuzz-run
 
 # The ISO from the default profile: hyperion.iso, .sha256, .manifest, .log.
 PROFILE ?= profiles/hyperion
@@ -199,6 +209,13 @@ repro:
 	@$(MAKE) --no-print-directory all
 	tests/repro.sh
 .PHONY: repro
+
+# hyperion's Debian packages, built, checked with lintian and installed, on
+# this machine's release and in a fresh trixie chroot (root).
+packages:
+	@tools/ensure-deps debootstrap debian-archive-keyring
+	tests/packages.sh
+.PHONY: packages
 
 # The whole chain in qemu: build the ISO, install it onto four sparse disks,
 # boot the host into Xen twice, check it, install again onto fresh disks

@@ -160,7 +160,7 @@ static int find_debs(Build *b, const char *dir) {
                 free(list[i]);
         }
         free(list);
-        return strv_length(b->deb_files) >= 2 ? 0 : -ENOENT;
+        return strv_length(b->deb_files) >= 3 ? 0 : -ENOENT;
 }
 
 int stage_firstboot(Build *b) {
@@ -198,7 +198,9 @@ int stage_firstboot(Build *b) {
                         return r;
         }
         log_info("building the hyperion packages for %s", d->suite);
-        r = chroot_run_in(root, "dpkg-buildpackage", "/build/hyperion", (char *[]) { "dpkg-buildpackage", "-b", "-uc", "-us", NULL });
+        /* The ISO's packages: not hyperion-build itself (build profile). */
+        r = chroot_run_in(root, "dpkg-buildpackage", "/build/hyperion",
+                          (char *[]) { "dpkg-buildpackage", "-b", "-uc", "-us", "-Ppkg.hyperion.nobuild", NULL });
         if (r < 0)
                 return log_error_errno(r, "the hyperion packages do not build for %s (the log has the compiler's messages)", d->suite);
 

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mkfs.h"
@@ -227,6 +229,106 @@ static void link_autostart(const Domain *d) {
                 log_warning_errno(errno, "cannot link '%s' for xendomains: %m", link);
 }
 
+/* Try a creation up to CREATE_ATTEMPTS times: 0 and *domid, or the
+ * history of the failures in *history. */
+static int create_with_retries(Xl *xl, const Domain *d, uint32_t *domid, int *attempts, char **history) {
+        /* A hotplug script can time out on a loaded machine while the guests
+         * before this one boot: try again a little later, and say why each
+         * attempt failed. */
+        _cleanup_strv_free_ char **whys = xcalloc(1, sizeof(char *));
+        int r = -EIO;
+        for (*attempts = 1; *attempts <= CREATE_ATTEMPTS; (*attempts)++) {
+                _cleanup_free_ char *why = NULL;
+                if ((r = create_one(xl, d, domid, &why)) >= 0)
+                        break;
+                strv_consume(&whys, xasprintf("attempt %d: %s", *attempts, why ? why : "see the messages above"));
+                if (*attempts < CREATE_ATTEMPTS) {
+                        log_warning("guest %s: attempt %d failed (%s); trying again in %d s", d->head.name, *attempts, strempty(why),
+                                    CREATE_PAUSE_S);
+                        sleep(CREATE_PAUSE_S);
+                }
+        }
+        if (*attempts > CREATE_ATTEMPTS)
+                *attempts = CREATE_ATTEMPTS;
+        *history = strv_join(whys, "; ");
+        return r;
+}
+
+/* The life of a guest this program created, as xl's own monitoring daemon
+ * does it for the guests xl creates: nobody else destroys the domain when
+ * it powers off (xendomains would then wait for it at every shutdown) or
+ * creates it again when it reboots or crashes. Its configuration says
+ * on_poweroff destroy, on_reboot and on_crash restart. */
+static _noreturn_ void supervise(Xl *xl, const Domain *d, uint32_t domid) {
+        const char *name = d->head.name;
+        for (;;) {
+                libxl_evgen_domain_death *w = NULL;
+                if (libxl_evenable_domain_death(xl->ctx, domid, 0, &w) != 0) {
+                        log_error("guest %s: cannot watch domain %u; nobody will restart it", name, domid);
+                        _exit(1);
+                }
+                int reason = -2;
+                while (reason == -2) {
+                        libxl_event *ev = NULL;
+                        if (libxl_event_wait(xl->ctx, &ev, LIBXL_EVENTMASK_ALL, NULL, NULL) != 0)
+                                _exit(1);
+                        if (ev->type == LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN && ev->domid == domid)
+                                reason = ev->u.domain_shutdown.shutdown_reason;
+                        else if (ev->type == LIBXL_EVENT_TYPE_DOMAIN_DEATH && ev->domid == domid)
+                                reason = -1;
+                        libxl_event_free(xl->ctx, ev);
+                }
+                libxl_evdisable_domain_death(xl->ctx, w);
+                if (reason == -1) {
+                        log_info("guest %s: domain %u is gone", name, domid);
+                        _exit(0);
+                }
+                if (reason == LIBXL_SHUTDOWN_REASON_SUSPEND)
+                        _exit(0); /* whoever suspends it, keeps it */
+                (void) libxl_domain_destroy(xl->ctx, domid, NULL);
+                if (reason != LIBXL_SHUTDOWN_REASON_REBOOT && reason != LIBXL_SHUTDOWN_REASON_CRASH &&
+                    reason != LIBXL_SHUTDOWN_REASON_WATCHDOG) {
+                        log_info("guest %s: powered off; domain %u destroyed", name, domid);
+                        _exit(0);
+                }
+                log_info("guest %s: %s; creating it again", name, reason == LIBXL_SHUTDOWN_REASON_REBOOT ? "rebooted" : "crashed");
+                int attempts;
+                _cleanup_free_ char *history = NULL;
+                if (create_with_retries(xl, d, &domid, &attempts, &history) < 0) {
+                        log_error("guest %s: not created again: %s", name, history);
+                        _exit(1);
+                }
+                log_info("guest %s: created again, id %u", name, domid);
+        }
+}
+
+/* In a child of its own: create the guest, tell the parent on fd how it
+ * went ("created ID[ at attempt N: ...]" or "failed ..."), then look after
+ * it for as long as it lives. */
+static _noreturn_ void create_child(Xl *parent, const Domain *d, int fd) {
+        /* libxl's state of the parent is not ours: a context of our own. */
+        libxl_postfork_child_noexec(parent->ctx);
+        parent->ctx = NULL;
+        (void) setsid();
+        Xl xl;
+        if (xl_open(&xl) < 0) {
+                (void) !write(fd, "failed cannot open libxenlight", 30);
+                _exit(1);
+        }
+        uint32_t domid;
+        int attempts;
+        _cleanup_free_ char *history = NULL;
+        int r = create_with_retries(&xl, d, &domid, &attempts, &history);
+        _cleanup_free_ char *msg = r < 0 ? xasprintf("failed after %d attempts: %s", attempts, history)
+                                         : attempts > 1 ? xasprintf("created id %u at attempt %d: %s", domid, attempts, history)
+                                                        : xasprintf("created id %u", domid);
+        (void) !write(fd, msg, strlen(msg));
+        close(fd);
+        if (r < 0)
+                _exit(1);
+        supervise(&xl, d, domid);
+}
+
 int guests_create(const Profile *p) {
         Xl xl;
         int r = xl_open(&xl);
@@ -237,7 +339,6 @@ int guests_create(const Profile *p) {
         for (size_t i = 0; i < p->n_domains; i++) {
                 const Domain *d = p->domains[i];
                 const char *name = d->head.name;
-                uint32_t domid;
                 if (!d->autostart) {
                         log_info("guest %s: not started at boot (AutoStart=no)", name);
                         continue;
@@ -248,37 +349,39 @@ int guests_create(const Profile *p) {
                         link_autostart(d);
                         continue;
                 }
-                /* A hotplug script can time out on a loaded machine while the
-                 * guests before this one boot: try again a little later, and
-                 * say why each attempt failed. One guest's failure does not
-                 * stop the others. */
-                _cleanup_strv_free_ char **whys = xcalloc(1, sizeof(char *));
-                int attempt;
-                for (attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
-                        _cleanup_free_ char *why = NULL;
-                        if ((r = create_one(&xl, d, &domid, &why)) >= 0)
-                                break;
-                        strv_consume(&whys, xasprintf("attempt %d: %s", attempt, why ? why : "see the messages above"));
-                        if (attempt < CREATE_ATTEMPTS) {
-                                log_warning("guest %s: attempt %d failed (%s); trying again in %d s", name, attempt, strempty(why),
-                                            CREATE_PAUSE_S);
-                                sleep(CREATE_PAUSE_S);
-                        }
+                /* One guest at a time: its child creates it, says how it went,
+                 * and stays to look after it (as xl does). */
+                int fds[2];
+                if (pipe2(fds, O_CLOEXEC) < 0)
+                        return log_error_errno(errno, "cannot make a pipe: %m");
+                fflush(NULL);
+                pid_t pid = fork();
+                if (pid < 0)
+                        return log_error_errno(errno, "cannot fork: %m");
+                if (pid == 0) {
+                        close(fds[0]);
+                        create_child(&xl, d, fds[1]);
                 }
-                _cleanup_free_ char *history = strv_join(whys, "; ");
-                if (r < 0) {
+                close(fds[1]);
+                char buf[4096];
+                size_t n = 0;
+                ssize_t k;
+                while (n < sizeof buf - 1 && (k = read(fds[0], buf + n, sizeof buf - 1 - n)) != 0)
+                        if (k > 0)
+                                n += (size_t) k;
+                        else if (errno != EINTR)
+                                break;
+                buf[n] = 0;
+                close(fds[0]);
+                if (!startswith(buf, "created")) {
                         failed++;
-                        log_error("guest %s: not created after %d attempts: %s", name, CREATE_ATTEMPTS, history);
-                        strv_consume(&record, xasprintf("%s failed after %d attempts: %s", name, CREATE_ATTEMPTS, history));
+                        log_error("guest %s: not created: %s", name, n ? buf : "its process ended without a word");
+                        strv_consume(&record, xasprintf("%s %s", name, n ? buf : "failed"));
+                        (void) waitpid(pid, NULL, 0);
                         continue;
                 }
-                if (attempt > 1) {
-                        log_info("guest %s: created, id %u, at attempt %d (%s)", name, domid, attempt, history);
-                        strv_consume(&record, xasprintf("%s created id %u at attempt %d: %s", name, domid, attempt, history));
-                } else {
-                        log_info("guest %s: created, id %u", name, domid);
-                        strv_consume(&record, xasprintf("%s created id %u", name, domid));
-                }
+                log_info("guest %s: %s", name, buf);
+                strv_consume(&record, xasprintf("%s %s", name, buf));
                 link_autostart(d);
         }
         xl_close(&xl);
