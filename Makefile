@@ -10,7 +10,7 @@ PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 DATADIR   ?= $(PREFIX)/share/hyperion
-SYSTEMDDIR ?= /lib/systemd/system
+SYSTEMDDIR ?= /usr/lib/systemd/system
 TMPFILESDIR ?= /usr/lib/tmpfiles.d
 DESTDIR   ?=
 
@@ -147,7 +147,10 @@ install-build: build/hyperion-build
 	install -m 0755 build/hyperion-build $(DESTDIR)$(SBINDIR)/
 	install -m 0644 man/hyperion-build.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R --no-preserve=ownership profiles overlays $(DESTDIR)$(DATADIR)/
-	cp -R --no-preserve=ownership Makefile lib firstboot debian man live $(DESTDIR)$(DATADIR)/source/
+	cp -R --no-preserve=ownership Makefile lib firstboot man live $(DESTDIR)$(DATADIR)/source/
+	install -d $(DESTDIR)$(DATADIR)/source/debian
+	cp -R --no-preserve=ownership debian/changelog debian/control debian/copyright debian/rules debian/source \
+		$(DESTDIR)$(DATADIR)/source/debian/
 	find $(DESTDIR)$(DATADIR) -name .keep -delete
 
 # hyperion-common: the profile format's page, which both programs read.
@@ -213,7 +216,8 @@ repro:
 # hyperion's Debian packages, built, checked with lintian and installed, on
 # this machine's release and in a fresh trixie chroot (root).
 packages:
-	@tools/ensure-deps debootstrap debian-archive-keyring
+	@tools/ensure-deps $(DEPS_BUILD) debootstrap debian-archive-keyring
+	@$(MAKE) --no-print-directory all
 	tests/packages.sh
 .PHONY: packages
 

@@ -212,7 +212,8 @@ int stage_firstboot(Build *b) {
         struct dirent **list = NULL;
         int n = scandir(built, &list, NULL, alphasort);
         for (int i = 0; i < n; i++) {
-                if (r >= 0 && endswith(list[i]->d_name, ".deb")) {
+                /* The packages, not their debug symbols. */
+                if (r >= 0 && endswith(list[i]->d_name, ".deb") && !strstr(list[i]->d_name, "-dbgsym_")) {
                         _cleanup_free_ char *from = path_join(built, list[i]->d_name);
                         r = RUN(NULL, "cp", from, tmp);
                 }

@@ -36,7 +36,7 @@ static const char *arg_overlays;
 static long long arg_epoch;
 static const char *arg_verify;
 static char **arg_compare;
-static bool arg_check, arg_keep_work;
+static bool arg_check, arg_keep_work, arg_print_mirror;
 
 /* The source tree this program was built in (TREE/build/hyperion-build),
  * or NULL when it was installed: then DATADIR has the profiles and the
@@ -82,6 +82,9 @@ static void help(void) {
                "                       date every file N (seconds since 1970); default:\n"
                "                       the profile's SourceDateEpoch=, else the date of the\n"
                "                       mirror's Release file\n"
+               "      --print-mirror   print the Debian mirror the build would use (the\n"
+               "                       profile's Mirror=, else this machine's apt sources')\n"
+               "                       and exit\n"
                "      --check          validate the profile, print it normalised (every\n"
                "                       default filled in) and exit; builds nothing\n"
                "      --verify FILE    rebuild FILE (an ISO) from the inputs its manifest\n"
@@ -100,7 +103,7 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char **argv) {
-        enum { ARG_CHECK = 0x100, ARG_VERSION, ARG_CACHE, ARG_WORK, ARG_KEEP_WORK, ARG_SOURCE, ARG_OVERLAYS, ARG_EPOCH, ARG_VERIFY, ARG_COMPARE };
+        enum { ARG_CHECK = 0x100, ARG_PRINT_MIRROR, ARG_VERSION, ARG_CACHE, ARG_WORK, ARG_KEEP_WORK, ARG_SOURCE, ARG_OVERLAYS, ARG_EPOCH, ARG_VERIFY, ARG_COMPARE };
         static const struct option options[] = {
                 { "profile", required_argument, NULL, 'p' },
                 { "output", required_argument, NULL, 'o' },
@@ -113,6 +116,7 @@ static int parse_argv(int argc, char **argv) {
                 { "verify", required_argument, NULL, ARG_VERIFY },
                 { "compare", no_argument, NULL, ARG_COMPARE },
                 { "check", no_argument, NULL, ARG_CHECK },
+                { "print-mirror", no_argument, NULL, ARG_PRINT_MIRROR },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
@@ -141,6 +145,7 @@ static int parse_argv(int argc, char **argv) {
                         }
                         break;
                 case ARG_CHECK: arg_check = true; break;
+                case ARG_PRINT_MIRROR: arg_print_mirror = true; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
                 case 'q': log_set_level(LOG_LEVEL_WARNING); break;
                 case 'h': help(); return 0;
@@ -188,6 +193,16 @@ int main(int argc, char **argv) {
         _cleanup_(profile_freep) Profile *p = NULL;
         if (profile_load_or_complain(arg_profile ? arg_profile : default_profile, &p) < 0)
                 return 1;
+        if (arg_print_mirror) {
+                _cleanup_free_ char *m = NULL;
+                if (!isempty(p->distribution.mirror))
+                        m = xstrdup(p->distribution.mirror);
+                else if (mirror_from_apt_sources("/", &m) < 0)
+                        return 1;
+                _cleanup_free_ char *shown = mirror_without_credentials(m, NULL);
+                printf("%s\n", shown);
+                return fflush(stdout) == 0 ? 0 : 1;
+        }
         if (arg_check) {
                 profile_print(p, stdout);
                 return fflush(stdout) == 0 ? 0 : 1;

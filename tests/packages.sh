@@ -23,11 +23,9 @@ cleanup() {
         rm -rf --one-file-system "$tmp"
 }
 trap cleanup EXIT
-mirror=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^(http|https|file):/) { print $i; exit } }' \
-        /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n 1)
-[ -n "$mirror" ] || mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null)
-build_deps=$(sed -n '/^Build-Depends:/,/^[A-Z][a-z-]*:/p' "$top/debian/control" | sed '1s/^Build-Depends://;$d' |
-        tr ',' '\n' | sed 's/[(<].*//; s/ //g' | grep -v '^$' | tr '\n' ' ')
+mirror=$("$top/build/hyperion-build" --print-mirror)
+build_deps=$(awk '/^Build-Depends:/ { on = 1; sub(/^Build-Depends:/, ""); print; next } on && /^[ \t]/ { print; next } { on = 0 }' \
+        "$top/debian/control" | tr ',' '\n' | sed 's/[(<].*//; s/[[:space:]]//g' | grep -v '^$' | tr '\n' ' ')
 
 # In ROOT (/ or a chroot): the tree at SRC, the packages built, checked, installed, run.
 packages_in() {
@@ -36,7 +34,7 @@ packages_in() {
         local t0
         t0=$(date +%s)
         "${in[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-                debhelper lintian $build_deps >"$tmp/$suite-deps.out" 2>&1 ||
+                build-essential debhelper lintian $build_deps >"$tmp/$suite-deps.out" 2>&1 ||
                 { tail -n 20 "$tmp/$suite-deps.out"; echo "$suite: the build dependencies do not install"; return 1; }
         "${in[@]}" sh -c 'cd "$1" && rm -rf ../hyperion*_*.deb ../hyperion_*.buildinfo ../hyperion_*.changes &&
                 dpkg-buildpackage -b -uc -us' sh "$src" >"$tmp/$suite-build.out" 2>&1 ||

@@ -56,11 +56,7 @@ build_two() {
         local t0 t1 t2 release mirror src=/srv/hyperion-elsewhere
         mkdir -p "$tmp/two"
         release=$(. /etc/os-release && echo "$VERSION_CODENAME")
-        mirror=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^(http|https|file):/) { print $i; exit } }' \
-                /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n 1)
-        if [ -z "$mirror" ]; then
-                mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null)
-        fi
+        mirror=$("$bin" --print-mirror)
         t0=$(date +%s)
         echo "build two: a fresh minbase chroot of Debian $release, host name hyperion-repro-two, TZ=America/New_York, LANG=C.UTF-8, umask 0077"
         debootstrap --variant=minbase "$release" "$chroot_dir" "$mirror" >"$tmp/two/debootstrap.out" 2>&1 ||
