@@ -299,7 +299,18 @@ int clean_tree(const char *root, int64_t epoch) {
         /* Empty, not absent: systemd makes one at each boot of a live system. */
         if ((r = write_file_under(root, "etc/machine-id", "", 0444)) < 0 || (r = clamp_shadow(root, epoch)) < 0)
                 return r;
-        return clamp_mtimes(root, epoch);
+        if ((r = clamp_mtimes(root, epoch)) < 0)
+                return r;
+        /* The API filesystems' mount points: what debootstrap and chroots do
+         * to them depends on the build machine (a build in a chroot, say). */
+        static const char *const mount_points[] = { "proc", "sys", "dev", "run" };
+        for (size_t i = 0; i < ELEMENTSOF(mount_points); i++) {
+                _cleanup_free_ char *p = path_join(root, mount_points[i]);
+                struct timespec t[2] = { { (time_t) epoch, 0 }, { (time_t) epoch, 0 } };
+                if (utimensat(AT_FDCWD, p, t, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+                        return log_error_errno(errno, "cannot set the times of '%s': %m", p);
+        }
+        return 0;
 }
 
 int stage_clean(Build *b) {
