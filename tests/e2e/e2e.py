@@ -18,7 +18,7 @@ E2E_SECOND_INSTALL=0 (no second install onto fresh disks: saves ~4 min,
 the host-identity-second-install check is then a SKIP), E2E_LOAD (which
 Xen boot runs on a loaded host: "first" (default), "second", "both" or
 "none"), E2E_BUDGET_MIN (the
-run's time budget in minutes, default 45), HYPERION_QEMU_ACCEL=kvm (default:
+run's time budget in minutes, default 60), HYPERION_QEMU_ACCEL=kvm (default:
 TCG).
 
 Root is needed: the builder, loop devices, read-only mounts.
@@ -131,7 +131,7 @@ class Run:
         self.load = os.environ.get("E2E_LOAD", "first")
         self.hogs = []
         self.second_install = os.environ.get("E2E_SECOND_INSTALL", "1") != "0"
-        budget = float(os.environ.get("E2E_BUDGET_MIN", "45"))
+        budget = float(os.environ.get("E2E_BUDGET_MIN", "60"))
         self.t0 = time.time()
         self.deadline = self.t0 + budget * 60
         self.results = {}
