@@ -690,6 +690,121 @@ static void check_domains(ParseState *s) {
 
 /* ---- the whole ----------------------------------------------------------- */
 
+/* ---- what fits, from the profile alone ------------------------------------- */
+
+/* The smallest disk MatchSize= accepts, and what partitions get of it:
+ * as the installer lays them out (1 MiB aligned from 1 MiB, GPT's backup at
+ * the end). 0 when the disk is not matched by size. */
+static uint64_t smallest_room(const Disk *d) {
+        if (!d->match_size)
+                return 0;
+        uint64_t tol = d->match_size / 10000 * d->match_size_tolerance + d->match_size % 10000 * d->match_size_tolerance / 10000;
+        uint64_t size = d->match_size - tol, sectors = size / 512, reserved = 16384 / 512 + 1;
+        uint64_t end = d->table == TABLE_GPT ? (sectors > reserved ? (sectors - reserved) * 512 : 0) : sectors * 512;
+        end = end / MiB * MiB;
+        return end > MiB ? end - MiB : 0;
+}
+
+/* Partitions against the smallest disk their disk's MatchSize= accepts,
+ * volumes against what their group's physical volumes give there: in
+ * checked arithmetic, so that --check refuses what no disk can hold. */
+static void check_fit(ParseState *s) {
+        Profile *p = s->p;
+        uint64_t *pv_size = xcalloc(p->n_partitions + 1, sizeof(uint64_t)); /* 0: unknown */
+        for (size_t i = 0; i < p->n_disks; i++) {
+                const Disk *d = p->disks[i];
+                if (d->use != DISK_FORMAT)
+                        continue;
+                uint64_t room = smallest_room(d), fixed = 0;
+                ssize_t rest = -1;
+                bool overflow = false;
+                for (size_t j = 0; j < p->n_partitions && !overflow; j++) {
+                        const Partition *x = p->partitions[j];
+                        if (!streq(x->head.parent, d->head.name))
+                                continue;
+                        if (x->size.rest)
+                                rest = (ssize_t) j;
+                        else if (__builtin_add_overflow(fixed, x->size.bytes, &fixed)) {
+                                profile_error(s, where(s, &x->head, SECTION_PARTITION, "Size"),
+                                              "the partitions of disk '%s' add up to more than 16E with '%s' (no disk is that large)",
+                                              d->head.name, x->head.name);
+                                overflow = true;
+                        } else
+                                pv_size[j] = x->size.bytes;
+                }
+                if (overflow || !room)
+                        continue;
+                if (fixed > room || (rest >= 0 && room - fixed < MiB)) {
+                        char need[SIZE_BUF], has[SIZE_BUF], lab[SIZE_BUF];
+                        profile_error(s, where(s, &d->head, SECTION_DISK, "MatchSize"),
+                                      "the partitions of disk '%s' need %s%s, and the smallest disk MatchSize=%s accepts holds %s",
+                                      d->head.name, rest >= 0 ? "more than " : "", format_size_human(need, fixed),
+                                      format_size_decimal(lab, d->match_size), format_size_human(has, room));
+                        continue;
+                }
+                if (rest >= 0)
+                        pv_size[rest] = room - fixed;
+        }
+        for (size_t g = 0; g < p->n_volume_groups; g++) {
+                const VolumeGroup *vg = p->volume_groups[g];
+                uint64_t e = vg->extent_size, capacity = 0, used = 0;
+                bool known = e >= MiB, overflow = false;
+                for (size_t j = 0; j < p->n_partitions; j++) {
+                        const Partition *x = p->partitions[j];
+                        if (x->type != PART_LVM || !streq(strempty(x->volume_group), vg->head.name))
+                                continue;
+                        if (!pv_size[j])
+                                known = false;
+                        else if (pv_size[j] > MiB)
+                                capacity += (pv_size[j] - MiB) / e * e;
+                }
+                /* The group's volumes: the host's, and the guests' disks and swap. */
+                for (size_t i = 0; i < p->n_volumes + 2 * p->n_domains && !overflow && e >= MiB; i++) {
+                        const SectionHead *h;
+                        const char *kind, *key;
+                        uint64_t size;
+                        if (i < p->n_volumes) {
+                                const Volume *v = p->volumes[i];
+                                if (!streq(v->head.parent, vg->head.name))
+                                        continue;
+                                h = &v->head, kind = "Volume", key = "Size", size = v->size;
+                        } else {
+                                const Domain *d = p->domains[(i - p->n_volumes) / 2];
+                                bool swap = (i - p->n_volumes) % 2;
+                                if (!streq(strempty(d->volume_group), vg->head.name))
+                                        continue;
+                                h = &d->head, kind = "Domain", key = swap ? "Swap" : "Disk", size = swap ? d->swap : d->disk;
+                        }
+                        uint64_t up;
+                        if (__builtin_add_overflow(size, e - 1, &up) || __builtin_add_overflow(used, up / e * e, &used)) {
+                                for (int k = 0; k < _SECTION_MAX; k++)
+                                        if (streq(section_defs[k].kind, kind))
+                                                profile_error(s, where(s, h, (SectionKind) k, key),
+                                                              "the volumes of volume group '%s' add up to more than 16E with '%s' (no "
+                                                              "disk is that large)",
+                                                              vg->head.name, h->name);
+                                overflow = true;
+                        }
+                }
+                if (!overflow && known && capacity && used > capacity) {
+                        char a[SIZE_BUF], b[SIZE_BUF];
+                        profile_error(s, vg->head.loc,
+                                      "volume group '%s' is too small: its volumes need %s, and its physical volumes give %s on the "
+                                      "smallest disks their MatchSize= accepts",
+                                      vg->head.name, format_size_human(a, used), format_size_human(b, capacity));
+                }
+        }
+        free(pv_size);
+        uint64_t memory = p->xen.dom0_memory;
+        for (size_t i = 0; i < p->n_domains; i++)
+                if (__builtin_add_overflow(memory, p->domains[i]->memory, &memory)) {
+                        profile_error(s, where(s, &p->domains[i]->head, SECTION_DOMAIN, "Memory"),
+                                      "the guests' memory adds up to more than 16E with '%s' (no machine has that much)",
+                                      p->domains[i]->head.name);
+                        break;
+                }
+}
+
 void profile_validate(ParseState *s) {
         Profile *p = s->p;
         _cleanup_free_ MountUse *mounts = NULL;
@@ -705,6 +820,8 @@ void profile_validate(ParseState *s) {
         check_partitions(s, &mounts, &n_mounts);
         check_volume_groups(s, &mounts, &n_mounts);
         check_domains(s);
+        if (!(*s->errors)[0])
+                check_fit(s);
 
         Loc whole = { p->files[0], 0 };
         bool any_format = false, boots = false, root = false;
