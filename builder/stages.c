@@ -19,6 +19,7 @@
 #include "run.h"
 #include "sha256.h"
 #include "strutil.h"
+#include "target.h"
 
 const Stage build_stages[] = {
         { "firstboot", stage_firstboot }, { "bootstrap", stage_bootstrap }, { "packages", stage_packages },
@@ -120,7 +121,8 @@ static int resolve_inputs(Build *b) {
         strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
         log_info("%s %s from %s (Release sha256 %.16s)", d->suite, d->architecture, b->mirror, b->release.sha256);
         log_info("SOURCE_DATE_EPOCH=%lld (%s), from %s", (long long) b->source_date_epoch, when, from);
-        return 0;
+        /* The suite's own word on the profile, before anything is built. */
+        return target_check(b);
 }
 
 int build_run(Build *b) {

@@ -17,6 +17,8 @@
 #include "mirror.h"
 #include "release.h"
 #include "run.h"
+#include "sha256.h"
+#include "target.h"
 
 static void test_stage_order(void **state) {
         (void) state;
@@ -164,6 +166,101 @@ static void test_release_signature(void **state) {
         assert_int_equal(release_fetch(unsigned_mirror, "t", keyring, "out", &rel), -EBADMSG);
 }
 
+/* A deb of name holding the files of files ("path\0text\0...\0\0"). */
+static void make_deb(const char *name, const char *files) {
+        _cleanup_free_ char *dir = xasprintf("pkg-%s", name), *ctl = xasprintf("%s/DEBIAN/control", dir);
+        assert_int_equal(RUN(NULL, "mkdir", "-p", dir), 0);
+        for (const char *f = files; *f; f += strlen(f) + 1) {
+                const char *text = f + strlen(f) + 1;
+                _cleanup_free_ char *path = path_join(dir, f), *parent = xstrdup(path);
+                *strrchr(parent, '/') = 0;
+                assert_int_equal(RUN(NULL, "mkdir", "-p", parent), 0);
+                put(path, text);
+                f = text;
+        }
+        _cleanup_free_ char *d = xasprintf("%s/DEBIAN", dir);
+        assert_int_equal(RUN(NULL, "mkdir", "-p", d), 0);
+        _cleanup_free_ char *c = xasprintf("Package: %s\nVersion: 1\nArchitecture: all\nMaintainer: t <t@invalid>\nDescription: t\n", name);
+        put(ctl, c);
+        _cleanup_free_ char *deb = xasprintf("m/pool/%s.deb", name);
+        assert_int_equal(RUN(&(RunOptions) { .quiet = true }, "dpkg-deb", "--root-owner-group", "--build", dir, deb), 0);
+}
+
+/* The target suite's word on the profile: tzdata, locales and xkb-data
+ * taken from a signed file:// mirror, each checked against its index; a
+ * zone, locale or keymap they lack is refused at its line; a .deb whose
+ * SHA-256 is not the index's is refused. */
+static void test_target_check(void **state) {
+        (void) state;
+        if (access("/usr/bin/gpg", X_OK) < 0 || access("/usr/lib/apt/apt-helper", X_OK) < 0 || access("/usr/bin/xz", X_OK) < 0) {
+                print_message("skipped: needs gpg, apt and xz\n");
+                skip();
+        }
+        assert_int_equal(RUN(NULL, "mkdir", "-p", "target-check"), 0);
+        assert_int_equal(chdir("target-check"), 0);
+        char here[4096];
+        assert_non_null(getcwd(here, sizeof here));
+        assert_int_equal(RUN(NULL, "mkdir", "-p", "gnupg", "m/dists/t/main/binary-amd64", "m/pool", "work", "cache"), 0);
+        assert_int_equal(chmod("gnupg", 0700), 0);
+        char *env[] = { "GNUPGHOME=gnupg", NULL };
+        RunOptions q = { .quiet = true, .env = env };
+        assert_int_equal(RUN(&q, "gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key", "hyperion test <t@invalid>",
+                             "ed25519", "sign", "never"),
+                         0);
+        assert_int_equal(RUN(&q, "gpg", "--batch", "--quiet", "--output", "keyring.gpg", "--export"), 0);
+        make_deb("tzdata", "usr/share/zoneinfo/Europe/Paris\0TZif\0\0");
+        make_deb("locales", "usr/share/i18n/SUPPORTED\0en_US.UTF-8 UTF-8\nfr_FR.UTF-8 UTF-8\n\0\0");
+        make_deb("xkb-data", "usr/share/X11/xkb/rules/base.lst\0! model\n  pc105 Generic\n\n! layout\n  us English (US)\n  fr French\n\n! variant\n  oss fr: French (alt.)\n\0\0");
+
+        _cleanup_free_ char *index = xstrdup("");
+        static const char *const names[] = { "tzdata", "locales", "xkb-data" };
+        for (size_t i = 0; i < 3; i++) {
+                _cleanup_free_ char *deb = xasprintf("m/pool/%s.deb", names[i]);
+                char h[65];
+                assert_int_equal(sha256_file(deb, h), 0);
+                char *n = xasprintf("%sPackage: %s\nVersion: 1\nFilename: pool/%s.deb\nSHA256: %s\n\n", index, names[i], names[i], h);
+                free(index);
+                index = n;
+        }
+        put("m/dists/t/main/binary-amd64/Packages", index);
+        assert_int_equal(RUN(NULL, "xz", "-k", "m/dists/t/main/binary-amd64/Packages"), 0);
+        char h[65];
+        assert_int_equal(sha256_file("m/dists/t/main/binary-amd64/Packages.xz", h), 0);
+        _cleanup_free_ char *release =
+                xasprintf("Origin: Test\nSuite: t\nDate: Sat, 21 Nov 2026 09:15:44 UTC\nSHA256:\n %s 100 main/binary-amd64/Packages.xz\n", h);
+        put("./Release", release);
+        assert_int_equal(RUN(&q, "gpg", "--batch", "--quiet", "--output", "m/dists/t/InRelease", "--clearsign", "Release"), 0);
+
+        _cleanup_free_ char *keyring = path_join(here, "keyring.gpg"), *mirror = xasprintf("file://%s/m", here);
+        _cleanup_free_ char *cache = path_join(here, "cache"), *work = path_join(here, "work");
+        Profile p = { .distribution = { .suite = "t", .architecture = "amd64" },
+                      .host = { .timezone = "Europe/Paris", .locale = "fr_FR.UTF-8", .keymap = "fr" } };
+        Build b = { .profile = &p, .mirror = mirror, .cache = cache, .work = work };
+        assert_int_equal(release_fetch(mirror, "t", keyring, work, &b.release), 0);
+        assert_int_equal(target_check(&b), 0);
+        p.host.timezone = "Europe/Atlantis";
+        assert_int_equal(target_check(&b), -EINVAL);
+        p.host.timezone = "Europe";  /* a folder, not a zone */
+        assert_int_equal(target_check(&b), -EINVAL);
+        p.host.timezone = "Europe/Paris";
+        p.host.locale = "xx_YY.UTF-8";
+        assert_int_equal(target_check(&b), -EINVAL);
+        p.host.locale = "C.UTF-8";
+        p.host.keymap = "oss";  /* a variant, not a layout */
+        assert_int_equal(target_check(&b), -EINVAL);
+        p.host.keymap = "us";
+        assert_int_equal(target_check(&b), 0);
+
+        /* The cached deb changed: fetched again, checked again. */
+        assert_int_equal(RUN(NULL, "sh", "-c", "for f in cache/target/tzdata-*.deb; do echo x >> \"$f\"; done"), 0);
+        assert_int_equal(target_check(&b), 0);
+        /* The mirror's deb changed under its index: refused. */
+        assert_int_equal(RUN(NULL, "sh", "-c", "rm cache/target/tzdata-*.deb; echo x >> m/pool/tzdata.deb"), 0);
+        assert_int_equal(target_check(&b), -EBADMSG);
+        release_done(&b.release);
+        assert_int_equal(chdir(".."), 0);
+}
+
 static void test_mirror_credentials(void **state) {
         (void) state;
         char *who = NULL;
@@ -193,7 +290,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_stage_order), cmocka_unit_test(test_bootstrap_key), cmocka_unit_test(test_cache_path),
                 cmocka_unit_test(test_uri_names),   cmocka_unit_test(test_mirror),
-                cmocka_unit_test(test_release_date), cmocka_unit_test(test_release_signature), cmocka_unit_test(test_mirror_credentials),
+                cmocka_unit_test(test_release_date), cmocka_unit_test(test_release_signature), cmocka_unit_test(test_target_check), cmocka_unit_test(test_mirror_credentials),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
