@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "probe.h"
+#include "lvmmeta.h"
 
 #include <blkid.h>
 #include <ctype.h>
@@ -135,7 +136,9 @@ void disk_done(ProbedDisk *d) {
                 free(d->parts[i].label);
                 free(d->parts[i].uuid);
                 free(d->parts[i].vg);
+                lvm_meta_done(&d->parts[i].lvm);
         }
+        lvm_meta_done(&d->lvm);
         free(d->vg);
         free(d->iso_label);
         free(d->iso_uuid);
@@ -212,63 +215,31 @@ static void probe_signature(int fd, uint64_t offset, uint64_t size, char **fstyp
 
 /* ---- LVM: which volume group a physical volume belongs to ------------------ */
 
-static uint64_t le64(const uint8_t *p) {
-        uint64_t v = 0;
-        for (int i = 7; i >= 0; i--)
-                v = v << 8 | p[i];
-        return v;
-}
-
-static uint32_t le32(const uint8_t *p) {
-        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+/* An ext2/3/4 superblock at offset: the bytes in use (its counts, as of
+ * its last write), or 0. */
+static uint64_t ext4_used(int fd, uint64_t offset) {
+        uint8_t sb[1024];
+        if (pread(fd, sb, sizeof sb, (off_t) (offset + 1024)) != (ssize_t) sizeof sb || sb[0x38] != 0x53 || sb[0x39] != 0xef)
+                return 0;
+#define LE32(o) ((uint64_t) sb[o] | (uint64_t) sb[(o) + 1] << 8 | (uint64_t) sb[(o) + 2] << 16 | (uint64_t) sb[(o) + 3] << 24)
+        uint64_t blocks = LE32(0x04), free_blocks = LE32(0x0c), log = LE32(0x18);
+        if (LE32(0x60) & 0x80) { /* INCOMPAT_64BIT */
+                blocks |= LE32(0x150) << 32;
+                free_blocks |= LE32(0x158) << 32;
+        }
+#undef LE32
+        if (log > 6 || free_blocks > blocks)
+                return 0;
+        return (blocks - free_blocks) << (10 + log);
 }
 
 char *lvm_vg_name_at(int fd, uint64_t offset, uint64_t size) {
-        /* The label: "LABELONE" in one of the first four sectors, then the
-         * PV header: its UUID, the device size, the data areas and then the
-         * metadata areas, each list ended by a zero entry. */
-        uint8_t buf[2048];
-        if (pread(fd, buf, sizeof buf, (off_t) offset) != (ssize_t) sizeof buf)
+        LvmMeta m;
+        if (lvm_meta_read(fd, offset, size, &m) < 0)
                 return NULL;
-        const uint8_t *label = NULL;
-        for (int sec = 0; sec < 4; sec++)
-                if (memcmp(buf + sec * 512, "LABELONE", 8) == 0 && memcmp(buf + sec * 512 + 24, "LVM2 001", 8) == 0) {
-                        label = buf + sec * 512;
-                        break;
-                }
-        if (!label)
-                return NULL;
-        uint32_t hdr = le32(label + 20);
-        if (hdr < 32 || hdr > 512 - 32 - 8 - 16)
-                return NULL;
-        const uint8_t *p = label + hdr + 32 + 8, *end = label + 512 - 16;
-        while (p <= end && le64(p)) /* data areas */
-                p += 16;
-        p += 16;
-        if (p > end)
-                return NULL;
-        uint64_t mda = le64(p), mda_size = le64(p + 8);
-        if (!mda || mda_size < 1024 || (size && mda >= size))
-                return NULL;
-        /* The metadata area header: magic, then where the newest text is. */
-        uint8_t h[512];
-        if (pread(fd, h, sizeof h, (off_t) (offset + mda)) != (ssize_t) sizeof h ||
-            memcmp(h + 4, " LVM2 x[5A%r0N*>", 16) != 0)
-                return NULL;
-        uint64_t text_off = le64(h + 40), text_size = le64(h + 48);
-        if (!text_off || !text_size || text_off >= mda_size)
-                return NULL;
-        /* The text begins "NAME {": the volume group's name. It may wrap
-         * round the end of the area; the name is in its first bytes. */
-        char name[129] = {};
-        size_t want = (size_t) MIN(text_size, (uint64_t) 128), first = (size_t) MIN((uint64_t) want, mda_size - text_off);
-        if (pread(fd, name, first, (off_t) (offset + mda + text_off)) != (ssize_t) first ||
-            (want > first && pread(fd, name + first, want - first, (off_t) (offset + mda + 512)) != (ssize_t) (want - first)))
-                return NULL;
-        size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+_.-");
-        if (n == 0 || !startswith(name + n, " {"))
-                return NULL;
-        return xstrndup(name, n);
+        char *name = TAKE_PTR(m.vg);
+        lvm_meta_done(&m);
+        return name;
 }
 
 int probe_contents(ProbedDisk *d, int fd) {
@@ -302,7 +273,8 @@ int probe_contents(ProbedDisk *d, int fd) {
                 d->label = dup_or_null(blkid_value(pr, "LABEL"));
                 d->uuid = dup_or_null(blkid_value(pr, "UUID"));
                 if (d->fstype && streq(d->fstype, "LVM2_member"))
-                        d->vg = lvm_vg_name_at(fd, 0, d->size);
+                        if (lvm_meta_read(fd, 0, d->size, &d->lvm) == 0)
+                                d->vg = xstrdup(d->lvm.vg);
                 return 0;
         }
         set_str(&d->table, xstrdup(pt));
@@ -319,8 +291,11 @@ int probe_contents(ProbedDisk *d, int fd) {
                         .size = (uint64_t) blkid_partition_get_size(part) * 512,
                 };
                 probe_signature(fd, x->start, x->size, &x->fstype, &x->label, &x->uuid);
+                if (x->fstype && (streq(x->fstype, "ext4") || streq(x->fstype, "ext3") || streq(x->fstype, "ext2")))
+                        x->fs_used = ext4_used(fd, x->start);
                 if (x->fstype && streq(x->fstype, "LVM2_member"))
-                        x->vg = lvm_vg_name_at(fd, x->start, x->size);
+                        if (lvm_meta_read(fd, x->start, x->size, &x->lvm) == 0)
+                                x->vg = xstrdup(x->lvm.vg);
         }
         return 0;
 }

@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "lvmmeta.h"
+
 typedef struct ProbedPart {
         unsigned number;
         uint64_t start, size; /* bytes */
@@ -30,6 +32,8 @@ typedef struct ProbedPart {
         char *label;
         char *uuid;
         char *vg;             /* an LVM physical volume: its volume group's name */
+        LvmMeta lvm;          /* and what its metadata says (lvmmeta.h) */
+        uint64_t fs_used;     /* an ext4's bytes in use, 0 unknown */
 } ProbedPart;
 
 typedef struct ProbedDisk {
@@ -56,6 +60,7 @@ typedef struct ProbedDisk {
         char *iso_label;     /* a hybrid ISO on the whole disk: its volume label and UUID */
         char *iso_uuid;
         char *vg;            /* the whole disk is an LVM physical volume of this group */
+        LvmMeta lvm;
         bool ambiguous;      /* libblkid found contradicting signatures */
         char **in_use;       /* what uses it now: "/dev/sdc1 mounted at /mnt", "dm-0 (vg0-io--disk) active" */
 } ProbedDisk;
