@@ -19,7 +19,7 @@
 #include "run.h"
 #include "sha256.h"
 #include "strutil.h"
-#include "target.h"
+#include "suite.h"
 
 const Stage build_stages[] = {
         { "firstboot", stage_firstboot }, { "bootstrap", stage_bootstrap }, { "packages", stage_packages },
@@ -122,7 +122,7 @@ static int resolve_inputs(Build *b) {
         log_info("%s %s from %s (Release sha256 %.16s)", d->suite, d->architecture, b->mirror, b->release.sha256);
         log_info("SOURCE_DATE_EPOCH=%lld (%s), from %s", (long long) b->source_date_epoch, when, from);
         /* The suite's own word on the profile, before anything is built. */
-        return target_check(b);
+        return suite_check(b);
 }
 
 int build_run(Build *b) {

@@ -18,7 +18,7 @@
 #include "release.h"
 #include "run.h"
 #include "sha256.h"
-#include "target.h"
+#include "suite.h"
 
 static void test_stage_order(void **state) {
         (void) state;
@@ -237,26 +237,26 @@ static void test_target_check(void **state) {
                       .host = { .timezone = "Europe/Paris", .locale = "fr_FR.UTF-8", .keymap = "fr" } };
         Build b = { .profile = &p, .mirror = mirror, .cache = cache, .work = work };
         assert_int_equal(release_fetch(mirror, "t", keyring, work, &b.release), 0);
-        assert_int_equal(target_check(&b), 0);
+        assert_int_equal(suite_check(&b), 0);
         p.host.timezone = "Europe/Atlantis";
-        assert_int_equal(target_check(&b), -EINVAL);
+        assert_int_equal(suite_check(&b), -EINVAL);
         p.host.timezone = "Europe";  /* a folder, not a zone */
-        assert_int_equal(target_check(&b), -EINVAL);
+        assert_int_equal(suite_check(&b), -EINVAL);
         p.host.timezone = "Europe/Paris";
         p.host.locale = "xx_YY.UTF-8";
-        assert_int_equal(target_check(&b), -EINVAL);
+        assert_int_equal(suite_check(&b), -EINVAL);
         p.host.locale = "C.UTF-8";
         p.host.keymap = "oss";  /* a variant, not a layout */
-        assert_int_equal(target_check(&b), -EINVAL);
+        assert_int_equal(suite_check(&b), -EINVAL);
         p.host.keymap = "us";
-        assert_int_equal(target_check(&b), 0);
+        assert_int_equal(suite_check(&b), 0);
 
         /* The cached deb changed: fetched again, checked again. */
         assert_int_equal(RUN(NULL, "sh", "-c", "for f in cache/target/tzdata-*.deb; do echo x >> \"$f\"; done"), 0);
-        assert_int_equal(target_check(&b), 0);
+        assert_int_equal(suite_check(&b), 0);
         /* The mirror's deb changed under its index: refused. */
         assert_int_equal(RUN(NULL, "sh", "-c", "rm cache/target/tzdata-*.deb; echo x >> m/pool/tzdata.deb"), 0);
-        assert_int_equal(target_check(&b), -EBADMSG);
+        assert_int_equal(suite_check(&b), -EBADMSG);
         release_done(&b.release);
         assert_int_equal(chdir(".."), 0);
 }

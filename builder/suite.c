@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * target.c: what only the target suite can say of a profile, asked before
+ * suite.c: what only the target suite can say of a profile, asked before
  * the long stages: that its time zone exists (tzdata), its locale is one
  * glibc knows (locales' SUPPORTED), its keymap is a layout (xkb-data).
  *
@@ -8,7 +8,7 @@
  * the suite's Packages index, whose SHA-256 the signed InRelease gives, then
  * each .deb, whose SHA-256 that index gives; both kept in the cache.
  */
-#include "target.h"
+#include "suite.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -160,7 +160,7 @@ static void where_error(const Profile *p, const char *key, const char *fmt, cons
         fputc('\n', stderr);
 }
 
-int target_check(Build *b) {
+int suite_check(Build *b) {
         const Profile *p = b->profile;
         const Distribution *d = &p->distribution;
         _cleanup_free_ char *release = NULL;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * target.h: the profile checked against the target suite itself, before the
+ * suite.h: the profile checked against the target suite itself, before the
  * long stages: its time zone, locale and keymap are ones that suite ships.
  */
 #pragma once
@@ -8,4 +8,4 @@
 #include "build.h"
 
 /* 0 when the suite has them; else each missing one at FILE:LINE, -EINVAL. */
-int target_check(Build *b);
+int suite_check(Build *b);
