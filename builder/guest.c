@@ -55,10 +55,13 @@ static const GuestFile guest_files[] = {
           "# hyperion: no service of a guest fails for starting slowly on a loaded host.\n"
           "[Service]\nTimeoutStartSec=infinity\n" },
         /* ifupdown waits for udev with "udevadm settle", which gives up after
-         * 120 s on its own: as long as it takes, instead. */
-        { "etc/systemd/system/ifupdown-pre.service.d/hyperion-guest.conf", 0644,
-          "# hyperion: udev may take longer than udevadm's 120 s on a loaded host.\n"
-          "[Service]\nExecStart=\n"
+         * 120 s on its own, in a unit that gives up after 180 s: as long as it
+         * takes, instead. The file's name differs from service.d's one above:
+         * a drop-in of the same name in the unit's own folder hides it. */
+        { "etc/systemd/system/ifupdown-pre.service.d/hyperion-udev-settle.conf", 0644,
+          "# hyperion: udev may take longer than udevadm's 120 s and the unit's own\n"
+          "# TimeoutSec=180 on a loaded host.\n"
+          "[Service]\nTimeoutStartSec=infinity\nExecStart=\n"
           "ExecStart=/bin/sh -c 'until udevadm settle --timeout=60; do echo \"hyperion: udev is still busy; waiting\"; done'\n" },
         { "etc/systemd/journald.conf.d/hyperion-guest.conf", 0644,
           "# hyperion: the guest's journal is kept on its disk.\n[Journal]\nStorage=persistent\n" },

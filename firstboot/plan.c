@@ -724,8 +724,9 @@ static void system_steps(Plan *plan) {
                  "no device timeout at boot");
         add_file(plan, "/etc/systemd/system/ifupdown-pre.service.d/hyperion.conf",
                  xstrdup("# hyperion: ifupdown waits for udev with \"udevadm settle\", which gives up\n"
-                         "# after 120 s on its own; a loaded host's udev may take longer.\n"
-                         "[Service]\nExecStart=\n"
+                         "# after 120 s on its own, in a unit that gives up after 180 s (TimeoutSec=);\n"
+                         "# a loaded host's udev may take longer.\n"
+                         "[Service]\nTimeoutStartSec=infinity\nExecStart=\n"
                          "ExecStart=/bin/sh -c 'until udevadm settle --timeout=60; do echo \"hyperion: udev is still busy; waiting\"; done'\n"),
                  "the network waits for udev as long as it takes");
         _cleanup_free_ char *why = plan->nic ? xasprintf("the bridge %s on %s (%s)", p->network.bridge, plan->nic->name, plan->nic->mac)

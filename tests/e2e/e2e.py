@@ -583,6 +583,8 @@ class Run:
             bad, good, cons_bad, cons_good = [], [], [], []
             if host["failed"]:
                 bad.append("dom0: failed units: " + ", ".join(l.split()[0] for l in host["failed"]))
+            if host["timeouts"]:
+                bad.append("dom0: start jobs with a deadline: " + ", ".join(host["timeouts"]))
             for g in GUESTS:
                 rep = info["guests"].get(g) or {}
                 con = inside.console_facts(host["consoles"][g], g, host["offset"])
@@ -618,6 +620,8 @@ class Run:
                     mine.append(f"swaps {swaps} (xvdb's back end {disks.get('xvdb')})")
                 if gf["failed"]:
                     mine.append("failed units: " + ", ".join(l.split()[0] for l in gf["failed"].splitlines()))
+                if gf["timeouts"]:
+                    mine.append("start jobs with a deadline: " + ", ".join(gf["timeouts"]))
                 if not gf["journal"]:
                     mine.append("no journal on disk (/var/log/journal)")
                 if f"LANG={LOCALE}" not in gf["locale"]:

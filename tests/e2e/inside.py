@@ -85,7 +85,8 @@ def host_facts(ssh, guests):
            "echo '== vbd =='", "xenstore-ls -f /local/domain/0/backend/vbd 2>/dev/null",
            "echo '== domids =='", "xl list | awk 'NR > 1 { print $1, $2 }'",
            "echo '== consoledir =='", f"stat -c '%U:%G %a' {CONSOLE_DIR}",
-           "echo '== logrotate =='", "test -f /etc/logrotate.d/hyperion-xen-console && echo present"]
+           "echo '== logrotate =='", "test -f /etc/logrotate.d/hyperion-xen-console && echo present",
+           "echo '== timeouts =='", timeouts_cmd(("ifupdown-pre.service",))]
     for g in guests:
         cmd += [f"echo '== console-{g} =='", f"cat {CONSOLE_DIR}/guest-{g}.log 2>/dev/null | tail -c 262144"]
     rc, out, err = ssh.run("dom0", "; ".join(cmd))
@@ -95,7 +96,8 @@ def host_facts(ssh, guests):
     facts = {"failed": [l for l in s.get("failed", "").splitlines() if l.strip()],
              "offset": s.get("offset", "+0000").strip(), "consoledir": s.get("consoledir", "").strip(),
              "logrotate": s.get("logrotate", "").strip() == "present",
-             "consoles": {g: s.get(f"console-{g}", "") for g in guests}}
+             "consoles": {g: s.get(f"console-{g}", "") for g in guests},
+             "timeouts": finite_timeouts(s.get("timeouts", ""))}
     domids = {}
     for line in s.get("domids", "").splitlines():
         w = line.split()
@@ -142,6 +144,25 @@ def console_facts(log, name, offset):
     return f
 
 
+# The start jobs a slow boot must never give up on (their own unit files set
+# TimeoutSec=): "UNIT TIMEOUT" for each, "infinity" expected.
+WAITERS = ("ifupdown-pre.service", "systemd-journal-flush.service", "systemd-fsck-root.service")
+
+
+def timeouts_cmd(units):
+    return "for u in " + " ".join(units) + "; do echo \"$u $(systemctl show -P TimeoutStartUSec $u)\"; done"
+
+
+def finite_timeouts(text):
+    """The WAITERS whose start timeout is not infinity: ['unit 3min', ...]."""
+    bad = []
+    for line in text.splitlines():
+        w = line.split(None, 1)
+        if len(w) == 2 and w[1].strip() != "infinity":
+            bad.append(f"{w[0]} {w[1].strip()}")
+    return bad
+
+
 GUEST_CMD = "; ".join([
     "echo '== hostname =='", "uname -n",
     "echo '== root =='", "findmnt -no SOURCE /",
@@ -154,6 +175,7 @@ GUEST_CMD = "; ".join([
     "echo '== zone =='", "readlink /etc/localtime",
     "echo '== journal =='", "ls /var/log/journal/*/system.journal 2>/dev/null | head -n 1",
     "echo '== hostkey =='", "ssh-keygen -l -f /etc/ssh/ssh_host_ed25519_key.pub",
+    "echo '== timeouts =='", timeouts_cmd(WAITERS),
 ])
 
 
@@ -164,6 +186,7 @@ def guest_facts(ssh, address):
     s = sections(out)
     f = {k: s.get(k, "").strip() for k in ("hostname", "root", "failed", "running", "locale", "zone", "journal", "hostkey")}
     f["swaps"] = [l.split() for l in s.get("swaps", "").splitlines() if l.strip()]
+    f["timeouts"] = finite_timeouts(s.get("timeouts", ""))
     clock = s.get("clock", "").split()
     ssh_mono = s.get("ssh", "").strip()
     f["boot"] = float(clock[0]) - float(clock[1]) if len(clock) == 2 else None
