@@ -64,6 +64,12 @@ typedef struct Build {
 typedef struct Stage {
         const char *name;
         int (*run)(Build *b);
+        /* Run beside the stages that follow, in a child process with a mount
+         * namespace of its own: for a stage that only reads the Build and
+         * writes its own files (the guest root). */
+        bool aside;
+        /* Waits for every stage run aside before it starts. */
+        bool join;
 } Stage;
 
 /* The stages, in order (stages.c). */

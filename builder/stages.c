@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,21 +25,40 @@
 #include "strutil.h"
 #include "suite.h"
 
+/* The guest root needs only the bootstrap: it is built beside the live
+ * system's packages, on the other core and the other downloads. */
 const Stage build_stages[] = {
-        { "firstboot", stage_firstboot }, { "bootstrap", stage_bootstrap }, { "packages", stage_packages },
-        { "install", stage_install },     { "overlays", stage_overlays },   { "customise", stage_customise },
-        { "clean", stage_clean },         { "guest", stage_guest },         { "squash", stage_squash },
-        { "iso", stage_iso },
-        { NULL, NULL },
+        { .name = "firstboot", .run = stage_firstboot },
+        { .name = "bootstrap", .run = stage_bootstrap },
+        { .name = "guest", .run = stage_guest, .aside = true },
+        { .name = "packages", .run = stage_packages },
+        { .name = "install", .run = stage_install },
+        { .name = "overlays", .run = stage_overlays },
+        { .name = "customise", .run = stage_customise },
+        { .name = "clean", .run = stage_clean },
+        { .name = "squash", .run = stage_squash, .join = true },
+        { .name = "iso", .run = stage_iso },
+        { .name = NULL },
 };
 
 volatile int build_interrupted;
+
+/* The stages running aside, by process. */
+typedef struct Aside {
+        const Stage *stage;
+        pid_t pid;
+} Aside;
+static Aside asides[4];
+static size_t n_asides;
 
 static void on_signal(int sig) {
         build_interrupted = sig;
         /* The program we wait for stops too; a terminal's Ctrl-C reaches it already. */
         if (run_current_child > 0 && sig != SIGINT)
                 kill(run_current_child, SIGTERM);
+        for (size_t i = 0; i < n_asides; i++)
+                if (asides[i].pid > 0 && sig != SIGINT)
+                        kill(asides[i].pid, SIGTERM);
 }
 
 int build_check_interrupted(void) {
@@ -125,9 +148,92 @@ static int resolve_inputs(Build *b) {
         return suite_check(b);
 }
 
+/* One stage, timed, and nothing of it left mounted. */
+static int run_stage(Build *b, const Stage *s) {
+        log_info("==> %s", s->name);
+        uint64_t t = now_usec();
+        int r = s->run(b);
+        umount_below(b->work);
+        char d[32];
+        format_duration(d, sizeof d, now_usec() - t);
+        if (r < 0) {
+                if (!build_interrupted)
+                        log_error("stage '%s' failed after %s; the whole log is %s.log", s->name, d, b->output);
+                else
+                        build_check_interrupted();
+                return r;
+        }
+        log_info("<== %s done in %s", s->name, d);
+        return 0;
+}
+
+static int start_aside(Build *b, const Stage *s) {
+        if (n_asides >= ELEMENTSOF(asides))
+                return run_stage(b, s);
+        fflush(stdout);
+        fflush(stderr);
+        if (b->log)
+                fflush(b->log);
+        /* Two progress lines cannot share one terminal line. */
+        log_set_plain_progress(true);
+        pid_t pid = fork();
+        if (pid < 0)
+                return log_error_errno(errno, "cannot start the stage '%s': %m", s->name);
+        if (pid == 0) {
+                n_asides = 0;
+                run_current_child = 0;
+                /* Its mounts are its own: the parent's clean-up never sees
+                 * them, and they go when it ends, however it ends. */
+                if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || unshare(CLONE_NEWNS) < 0 ||
+                    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                        log_error_errno(errno, "cannot give the stage '%s' a mount namespace: %m", s->name);
+                        _exit(EXIT_FAILURE);
+                }
+                int r = run_stage(b, s);
+                fflush(stdout);
+                fflush(stderr);
+                _exit(r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+        }
+        log_debug("stage '%s' runs beside the next ones (process %d)", s->name, (int) pid);
+        asides[n_asides++] = (Aside) { s, pid };
+        return 0;
+}
+
+/* Every stage run aside, waited for; kill: stop them first (a failure). */
+static int join_asides(bool kill_them) {
+        int ret = 0;
+        for (size_t i = 0; i < n_asides; i++) {
+                Aside *a = &asides[i];
+                if (kill_them)
+                        kill(a->pid, SIGTERM);
+                uint64_t t = now_usec();
+                int st = 0;
+                for (;;) {
+                        if (waitpid(a->pid, &st, 0) == a->pid)
+                                break;
+                        if (errno != EINTR) {
+                                st = -1;
+                                break;
+                        }
+                        /* A signal: the handler told it to stop; wait on. */
+                }
+                char d[32];
+                format_duration(d, sizeof d, now_usec() - t);
+                if (!kill_them && (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0))
+                        ret = log_error_errno(build_interrupted ? EINTR : EIO, "stage '%s', run beside the others, did not finish",
+                                              a->stage->name);
+                else if (!kill_them)
+                        log_info("(stage '%s' joined: waited %s for it)", a->stage->name, d);
+                a->pid = 0;
+        }
+        n_asides = 0;
+        log_set_plain_progress(false);
+        return ret;
+}
+
 int build_run(Build *b) {
         if (geteuid() != 0)
-                return log_error_errno(EPERM, "hyperion-build must run as root (debootstrap, chroot and mounts need it); try sudo");
+                return log_error_errno(EPERM, "hyperion-build must run as root (debootstrap, chroot and mounts need it)");
 
         struct sigaction sa = { .sa_handler = on_signal };
         sigemptyset(&sa.sa_mask);
@@ -148,21 +254,13 @@ int build_run(Build *b) {
                 r = build_check_interrupted();
                 if (r < 0)
                         break;
-                log_info("==> %s", s->name);
-                uint64_t t = now_usec();
-                r = s->run(b);
-                /* Whatever the stage did, nothing stays mounted after it. */
-                umount_below(b->work);
-                format_duration(d, sizeof d, now_usec() - t);
-                if (r < 0) {
-                        if (!build_interrupted)
-                                log_error("stage '%s' failed after %s; the whole log is %s.log", s->name, d, b->output);
-                        else
-                                build_check_interrupted();
+                if (s->join && (r = join_asides(false)) < 0)
                         break;
-                }
-                log_info("<== %s done in %s", s->name, d);
+                r = s->aside ? start_aside(b, s) : run_stage(b, s);
         }
+        /* A stage that failed stops the ones beside it. */
+        if (n_asides > 0)
+                (void) join_asides(true);
         umount_below(b->work);
         format_duration(d, sizeof d, now_usec() - total);
         if (r >= 0)

@@ -131,12 +131,18 @@ const char *format_duration(char *buf, size_t n, uint64_t usec) {
         return buf;
 }
 
+static bool plain_progress;
+
+void log_set_plain_progress(bool plain) {
+        plain_progress = plain;
+}
+
 void progress_begin(Progress *p, const char *stage) {
         *p = (Progress) {
                 .stage = xstrdup(stage),
                 .start = now_usec(),
                 .last_percent = -1,
-                .tty = isatty(STDERR_FILENO) && max_level <= LOG_LEVEL_INFO,
+                .tty = !plain_progress && isatty(STDERR_FILENO) && max_level <= LOG_LEVEL_INFO,
         };
 }
 

@@ -73,6 +73,8 @@ typedef struct Progress {
 } Progress;
 
 void progress_begin(Progress *p, const char *stage);
+/* Plain lines only, never redrawn in place (two stages run side by side). */
+void log_set_plain_progress(bool plain);
 /* percent < 0: unknown (a spinner of elapsed time only). */
 void progress_update(Progress *p, int percent, const char *detail);
 void progress_end(Progress *p);
