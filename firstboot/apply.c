@@ -27,8 +27,33 @@
 
 /* ---- storage ------------------------------------------------------------------ */
 
+/* A preserved filesystem, checked read-only before the first write: one
+ * that does not check clean stops the reinstall with nothing written. */
+static int do_check(Target *t, const Step *s) {
+        const PlanPartition *x = &t->plan->disks[s->disk].parts[s->part];
+        const char *dev;
+        int r = target_device(t, (size_t) s->disk, (size_t) s->part, &dev);
+        if (r < 0)
+                return r;
+        log_info("%s: checking the preserved %s (e2fsck -n, read-only)", dev, s->id + strlen("check "));
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        RunOptions o = { .capture = &out, .capture_err = &err };
+        r = run((char *[]) { "e2fsck", "-n", "-f", (char *) dev, NULL }, &o);
+        if (r != 0) {
+                log_error("%s%s", strempty(out), strempty(err));
+                return log_error_errno(EUCLEAN,
+                                       "the preserved filesystem %s (%s, UUID %s) does not check clean (e2fsck -n exit %d): nothing "
+                                       "was written; repair it (e2fsck -f %s) and run again",
+                                       s->id + strlen("check "), dev, x->uuid, r, dev);
+        }
+        return 0;
+}
+
 static int do_table(Target *t, const Step *s) {
         const PlanDisk *pd = &t->plan->disks[s->disk];
+        /* A reinstall keeps the table: the plan checked it is the profile's. */
+        if (pd->reinstall)
+                return 0;
         /* An interrupted install of this plan wrote it already. */
         if (pd->resume && plan_disk_matches(pd))
                 return 0;
@@ -60,8 +85,11 @@ static int do_mount(Target *t, const Step *s) {
                 return log_error_errno(errno, "cannot create '%s': %m", where);
         if (mount(dev, where, fs_type_to_string(x->part->format), 0, NULL) < 0)
                 return log_error_errno(errno, "cannot mount '%s' on '%s': %m", dev, where);
-        /* The root: the journal goes onto it. */
-        return streq(s->path, "/") ? journal_attach(&t->journal, t->root) : 0;
+        /* The root: the journal goes onto it, and a reinstall's kept identity. */
+        if (!streq(s->path, "/"))
+                return 0;
+        r = journal_attach(&t->journal, t->root);
+        return r < 0 ? r : identity_put_aside(t);
 }
 
 /* The devices of the physical volumes of plan group g. */
@@ -116,6 +144,8 @@ static int do_vg(Target *t, const Step *s) {
         if (!l)
                 return -EIO;
         _cleanup_free_ char *there = pvs[0] ? vg_on(pvs[0]) : NULL;
+        if (t->plan->groups[s->group].reuse && (!there || !streq(there, vg->head.name)))
+                return log_error_errno(ENOENT, "the preserved volume group %s is not on %s any more: stopping", vg->head.name, pvs[0]);
         if (!there || !streq(there, vg->head.name)) {
                 log_info("volume group %s on %s", vg->head.name, pvs[0]);
                 if ((r = lvm_vgcreate(l, vg->head.name, vg->extent_size, pvs, s->id)) < 0)
@@ -158,6 +188,40 @@ static int do_lv(Target *t, const Step *s) {
         return 0;
 }
 
+static int do_lv_grow(Target *t, const Step *s) {
+        const PlanVolume *v = &t->plan->volumes[s->volume];
+        _cleanup_strv_free_ char **pvs = NULL;
+        int r = group_pvs(t, s->group, &pvs);
+        if (r < 0)
+                return r;
+        Lvm *l = target_lvm(t);
+        if (!l)
+                return -EIO;
+        uint64_t have = 0;
+        if (lvm_lv_size(l, v->group, v->name, &have) <= 0)
+                return log_error_errno(ENOENT, "the kept volume %s/%s is not there: stopping", v->group, v->name);
+        /* Cut after lvextend: extended already. */
+        if (have < v->size) {
+                log_info("volume %s/%s: %llu -> %llu bytes", v->group, v->name, (unsigned long long) have, (unsigned long long) v->size);
+                if ((r = lvm_lvextend(l, v->group, pvs, v->name, v->size, s->id)) < 0)
+                        return r;
+        }
+        if (t->offline)
+                return 0;
+        _cleanup_free_ char *dev = xasprintf("/dev/%s/%s", v->group, v->name);
+        if (v->format == FS_SWAP)
+                return make_filesystem(&t->guard, dev, FS_SWAP, NULL, NULL, s->id);
+        if (v->format != FS_EXT4)
+                return 0;
+        if ((r = guard_write(&t->guard, dev, s->id)) < 0)
+                return r;
+        /* resize2fs wants a freshly checked filesystem; -p repairs only what is safe. */
+        int e = run((char *[]) { "e2fsck", "-f", "-p", (char *) dev, NULL }, NULL);
+        if (e < 0 || e > 1)
+                return log_error_errno(EUCLEAN, "%s: e2fsck -f -p exit %d before growing it: stopping (repair it, then run again)", dev, e);
+        return RUN(NULL, "resize2fs", dev);
+}
+
 static int do_storage(Target *t, const Step *s) {
         (void) s;
         log_notice("the disks are ready (partitions, filesystems, LVM%s); the system itself installs only from the live ISO",
@@ -179,12 +243,14 @@ typedef struct StepOps {
 } StepOps;
 
 static const StepOps step_ops[_STEP_KIND_MAX] = {
+        [STEP_CHECK] = { do_check },
         [STEP_TABLE] = { do_table },
         [STEP_FORMAT] = { do_format },
         [STEP_MOUNT] = { do_mount, .again = true },
         [STEP_PV] = { do_pv },
         [STEP_VG] = { do_vg },
         [STEP_LV] = { do_lv },
+        [STEP_LV_GROW] = { do_lv_grow },
         [STEP_STORAGE] = { do_storage },
         [STEP_COPY] = { system_copy_root },
         [STEP_CHROOT] = { system_chroot, .again = true },
@@ -219,10 +285,27 @@ int apply_plan(const Plan *plan, const ApplyOptions *o) {
 
         uint64_t start = now_usec();
         int r = 0;
+        /* A group a reinstall reuses may be active (the live system's udev
+         * activates what it finds): let go of it, so that its disk can be
+         * held; the group's step activates it again. */
+        for (size_t g = 0; g < plan->n_groups && r >= 0 && !t.offline; g++) {
+                if (!plan->groups[g].reuse)
+                        continue;
+                Lvm *l = target_lvm(&t);
+                r = l ? lvm_activate(l, plan->groups[g].vg->head.name, false) : -EIO;
+        }
         /* Before the first write: every disk to write is the one planned. */
         for (size_t i = 0; i < plan->n_disks && r >= 0; i++)
                 if (plan->disks[i].disk->use == DISK_FORMAT)
                         r = guard_hold(&t.guard, plan->disks[i].dev, plan->disks[i].disk->head.name);
+        /* A reinstall keeping the host's identity reads it before the old root goes. */
+        const Step *id = plan_find_step(plan, "identity");
+        size_t ri, rj;
+        if (r >= 0 && id && id->keep && plan_find_mount(plan, "/", &ri, &rj)) {
+                _cleanup_free_ char *fmt = xasprintf("format %s/%s", plan->disks[ri].disk->head.name, plan->disks[ri].parts[rj].part->head.name);
+                if (!journal_done(&t.journal, fmt))
+                        r = identity_read_old(&t);
+        }
         if (r >= 0)
                 r = RUN(NULL, "mkdir", "-p", t.root);
         /* Anything left mounted there by an earlier, interrupted run goes first. */

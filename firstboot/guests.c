@@ -82,9 +82,10 @@ int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
         return 0;
 }
 
-/* The guests' kernel and initrd, from a guest's /boot, into dom0. */
-static int copy_kernel(Target *t, const char *groot) {
-        _cleanup_free_ char *dir = path_join(t->root, GUEST_KERNEL_DIR);
+/* A guest's kernel and initrd, from its own root, into dom0. */
+static int copy_kernel(Target *t, const char *name, const char *groot) {
+        _cleanup_free_ char *sub = xasprintf("%s/%s", GUEST_KERNEL_DIR, name);
+        _cleanup_free_ char *dir = path_join(t->root, sub);
         int r = RUN(NULL, "mkdir", "-p", dir);
         if (r < 0)
                 return r;
@@ -98,6 +99,17 @@ static int copy_kernel(Target *t, const char *groot) {
         return 0;
 }
 
+/* A kept guest: its kernel and initrd from its root, read-only (noload:
+ * not even its journal is replayed); nothing of its volumes is written. */
+static int guest_register_kept(Target *t, const Domain *d, const char *disk, const char *mnt) {
+        log_info("guest %s: %s kept; its kernel read from it", d->head.name, disk);
+        if (mount(disk, mnt, fs_type_to_string(d->filesystem), MS_RDONLY, d->filesystem == FS_EXT4 ? "noload" : NULL) < 0)
+                return log_error_errno(errno, "cannot mount the kept '%s' read-only: %m", disk);
+        int r = copy_kernel(t, d->head.name, mnt);
+        umount_below(mnt);
+        return r;
+}
+
 int guest_prepare(Target *t, const Step *s) {
         const Domain *d = s->domain;
         const char *name = d->head.name;
@@ -105,23 +117,26 @@ int guest_prepare(Target *t, const Step *s) {
         _cleanup_free_ char *disk = xasprintf("/dev/%s/%s-disk", d->volume_group, name);
         _cleanup_free_ char *swap = xasprintf("/dev/%s/%s-swap", d->volume_group, name);
         _cleanup_free_ char *mnt = xasprintf("/run/hyperion/guest-%s", name);
-        log_info("guest %s: %s", name, disk);
-        int r = make_filesystem(&t->guard, disk, d->filesystem, name, NULL, s->id);
-        if (r < 0 || (d->swap && (r = make_filesystem(&t->guard, swap, FS_SWAP, NULL, NULL, s->id)) < 0))
+        int r = RUN(NULL, "mkdir", "-p", mnt);
+        if (r < 0)
                 return r;
-        if ((r = RUN(NULL, "mkdir", "-p", mnt)) < 0)
-                return r;
-        if (mount(disk, mnt, fs_type_to_string(d->filesystem), 0, NULL) < 0)
-                return log_error_errno(errno, "cannot mount '%s': %m", disk);
-        _cleanup_free_ char *label = xasprintf("guest %s", name);
-        r = tarball_extract(archive, mnt, label);
-        if (r >= 0)
-                r = guest_configure_root(t->plan->profile, d, mnt);
-        /* One kernel for all the guests, from the first one prepared. */
-        _cleanup_free_ char *kernel = xasprintf("%s%s/vmlinuz", t->root, GUEST_KERNEL_DIR);
-        if (r >= 0 && access(kernel, F_OK) < 0)
-                r = copy_kernel(t, mnt);
-        umount_below(mnt);
+        if (s->keep)
+                r = guest_register_kept(t, d, disk, mnt);
+        else {
+                log_info("guest %s: %s", name, disk);
+                if ((r = make_filesystem(&t->guard, disk, d->filesystem, name, NULL, s->id)) < 0 ||
+                    (d->swap && (r = make_filesystem(&t->guard, swap, FS_SWAP, NULL, NULL, s->id)) < 0))
+                        return r;
+                if (mount(disk, mnt, fs_type_to_string(d->filesystem), 0, NULL) < 0)
+                        return log_error_errno(errno, "cannot mount '%s': %m", disk);
+                _cleanup_free_ char *label = xasprintf("guest %s", name);
+                r = tarball_extract(archive, mnt, label);
+                if (r >= 0)
+                        r = guest_configure_root(t->plan->profile, d, mnt);
+                if (r >= 0)
+                        r = copy_kernel(t, name, mnt);
+                umount_below(mnt);
+        }
         if (r < 0)
                 return r;
 
@@ -161,8 +176,8 @@ static int build_config(libxl_ctx *ctx, const Domain *d, libxl_domain_config *dc
                 libxl_bitmap_set(&dc->b_info.avail_vcpus, (int) i);
         dc->b_info.max_memkb = d->memory / KiB;
         dc->b_info.target_memkb = d->memory / KiB;
-        dc->b_info.kernel = xstrdup(GUEST_KERNEL_DIR "/vmlinuz");
-        dc->b_info.ramdisk = xstrdup(GUEST_KERNEL_DIR "/initrd.img");
+        dc->b_info.kernel = xasprintf(GUEST_KERNEL_DIR "/%s/vmlinuz", d->head.name);
+        dc->b_info.ramdisk = xasprintf(GUEST_KERNEL_DIR "/%s/initrd.img", d->head.name);
         dc->b_info.cmdline = xstrdup(GUEST_CMDLINE);
         dc->on_poweroff = LIBXL_ACTION_ON_SHUTDOWN_DESTROY;
         dc->on_reboot = LIBXL_ACTION_ON_SHUTDOWN_RESTART;

@@ -5,8 +5,10 @@
  * At install time (live system, device-mapper working): each guest's
  * volumes get ext4 and swap, its root filesystem comes out of the ISO's
  * guest archive (libarchive), it gets its host name, fstab, network and
- * root's keys, and /etc/xen/<name>.cfg is written on the new host. The
- * guests' kernel and initrd go to dom0's GUEST_KERNEL_DIR.
+ * root's keys, and /etc/xen/<name>.cfg is written on the new host. Each
+ * guest's kernel and initrd go to dom0's GUEST_KERNEL_DIR/<name>. A guest
+ * a reinstall keeps is registered again only: its kernel is read from its
+ * root, mounted read-only, and nothing of its volumes is written.
  *
  * On every Xen boot (hyperion-guests.service, after xendomains): every
  * guest that starts at boot and does not run is created through

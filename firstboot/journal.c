@@ -13,12 +13,27 @@
 #include "strutil.h"
 
 void journal_init(Journal *j, const char *identity, uint64_t seed) {
-        *j = (Journal) { .seed = seed, .steps = xcalloc(1, sizeof(char *)) };
+        *j = (Journal) { .seed = seed, .steps = xcalloc(1, sizeof(char *)), .layout = xcalloc(1, sizeof(char *)),
+                         .previous = xcalloc(1, sizeof(char *)) };
         snprintf(j->identity, sizeof j->identity, "%s", strempty(identity));
+}
+
+void journal_set_layout(Journal *j, char *const *layout, char *const *previous) {
+        strv_free(j->layout);
+        strv_free(j->previous);
+        j->layout = strv_copy(layout);
+        j->previous = strv_copy(previous);
+}
+
+bool journal_finished(const Journal *j) {
+        size_t n = strv_length(j->steps);
+        return n && (streq(j->steps[n - 1], "done") || streq(j->steps[n - 1], "storage"));
 }
 
 void journal_release(Journal *j) {
         strv_free(j->steps);
+        strv_free(j->layout);
+        strv_free(j->previous);
         free(j->path);
         *j = (Journal) {};
 }
@@ -26,7 +41,7 @@ void journal_release(Journal *j) {
 int journal_parse(const char *text, Journal *j) {
         journal_init(j, NULL, 0);
         _cleanup_strv_free_ char **lines = strv_split_lines(text);
-        if (!lines[0] || !streq(lines[0], JOURNAL_MAGIC)) {
+        if (!lines[0] || (!streq(lines[0], JOURNAL_MAGIC) && !streq(lines[0], JOURNAL_MAGIC_2))) {
                 /* An older journal: bare step names, no identity. */
                 for (char **l = lines; *l; l++)
                         strv_push(&j->steps, *l);
@@ -37,6 +52,10 @@ int journal_parse(const char *text, Journal *j) {
                         snprintf(j->identity, sizeof j->identity, "%s", *l + strlen("identity "));
                 else if (startswith(*l, "seed "))
                         j->seed = strtoull(*l + strlen("seed "), NULL, 16);
+                else if (startswith(*l, "layout "))
+                        strv_push(&j->layout, *l + strlen("layout "));
+                else if (startswith(*l, "previous "))
+                        strv_push(&j->previous, *l + strlen("previous "));
                 else if (!journal_done(j, *l))
                         strv_push(&j->steps, *l);
         }
@@ -44,8 +63,21 @@ int journal_parse(const char *text, Journal *j) {
 }
 
 char *journal_format(const Journal *j) {
-        _cleanup_free_ char *body = strv_join(j->steps, "\n");
-        return xasprintf(JOURNAL_MAGIC "\nidentity %s\nseed %016" PRIx64 "\n%s%s", j->identity, j->seed, body, j->steps[0] ? "\n" : "");
+        char *text = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&text, &n);
+        if (!f)
+                oom();
+        fprintf(f, JOURNAL_MAGIC "\nidentity %s\nseed %016" PRIx64 "\n", j->identity, j->seed);
+        for (char **l = j->previous; l && *l; l++)
+                fprintf(f, "previous %s\n", *l);
+        for (char **l = j->layout; l && *l; l++)
+                fprintf(f, "layout %s\n", *l);
+        for (char **l = j->steps; *l; l++)
+                fprintf(f, "%s\n", *l);
+        if (fclose(f) != 0)
+                oom();
+        return text;
 }
 
 bool journal_done(const Journal *j, const char *step) {

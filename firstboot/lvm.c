@@ -151,6 +151,22 @@ int lvm_lvcreate(Lvm *l, const char *vg, char *const *pvs, const char *lv, uint6
         return lvm_run(l, argv, NULL);
 }
 
+int lvm_lvextend(Lvm *l, const char *vg, char *const *pvs, const char *lv, uint64_t size, const char *what) {
+        _cleanup_free_ char *w = xasprintf("%s: lvextend", what);
+        for (char *const *p = pvs; *p; p++) {
+                int r = guard_write(l->guard, *p, w);
+                if (r < 0)
+                        return r;
+        }
+        _cleanup_free_ char *bytes = xasprintf("%" PRIu64 "b", size), *name = xasprintf("%s/%s", vg, lv);
+        _cleanup_strv_free_ char **argv = strv_split_ws("lvextend");
+        offline_args(l, &argv);
+        strv_push(&argv, "--size");
+        strv_push(&argv, bytes);
+        strv_push(&argv, name);
+        return lvm_run(l, argv, NULL);
+}
+
 int lvm_lv_size(Lvm *l, const char *vg, const char *lv, uint64_t *size) {
         _cleanup_strv_free_ char **argv = strv_split_ws("lvs --noheadings --nosuffix --units b --separator : -o lv_name,lv_size");
         offline_args(l, &argv);

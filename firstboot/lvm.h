@@ -34,6 +34,8 @@ int lvm_pvcreate(Lvm *l, const char *device, const char *what);
 int lvm_vgcreate(Lvm *l, const char *vg, uint64_t extent_size, char *const *pvs, const char *what);
 /* pvs: the group's physical volumes, which lvcreate writes to. */
 int lvm_lvcreate(Lvm *l, const char *vg, char *const *pvs, const char *lv, uint64_t size, const char *what);
+/* VG/LV extended to size bytes (a reinstall's grown volume). */
+int lvm_lvextend(Lvm *l, const char *vg, char *const *pvs, const char *lv, uint64_t size, const char *what);
 /* The size of VG/LV in bytes: 1, or 0 when there is no such volume. */
 int lvm_lv_size(Lvm *l, const char *vg, const char *lv, uint64_t *size);
 /* Volumes of VG activated / deactivated (vgchange -a). */

@@ -135,27 +135,20 @@ static bool unattended(void) {
         return strv_contains(words, "hyperion.install=unattended");
 }
 
-/* The journal an earlier run left on the planned root partition, read
- * without mounting anything (debugfs reads; it never writes here). */
-static char *read_disk_journal(const Plan *plan) {
-        size_t i, j;
-        if (!plan_find_mount(plan, "/", &i, &j))
-                return NULL;
-        const PlanDisk *pd = &plan->disks[i];
-        if (pd->disk->use != DISK_FORMAT || !plan_disk_matches(pd))
-                return NULL;
+/* The journal on the ext4 at start (size bytes) of a disk, read without
+ * mounting anything (debugfs reads; it never writes here), or NULL. */
+static char *read_journal_at(const ProbedDisk *d, unsigned number, uint64_t start, uint64_t size) {
         _cleanup_free_ char *dev = NULL, *loop = NULL;
-        if (pd->dev->is_file) {
-                _cleanup_free_ char *o = xasprintf("%llu", (unsigned long long) pd->parts[j].start);
-                _cleanup_free_ char *sz = xasprintf("%llu", (unsigned long long) pd->parts[j].size);
+        if (d->is_file) {
+                _cleanup_free_ char *o = xasprintf("%llu", (unsigned long long) start);
+                _cleanup_free_ char *sz = xasprintf("%llu", (unsigned long long) size);
                 RunOptions ro = { .capture = &loop };
-                if (run_ok((char *[]) { "losetup", "--find", "--show", "--read-only", "--offset", o, "--sizelimit", sz, pd->dev->path,
-                                        NULL },
+                if (run_ok((char *[]) { "losetup", "--find", "--show", "--read-only", "--offset", o, "--sizelimit", sz, d->path, NULL },
                            &ro) < 0)
                         return NULL;
                 dev = xstrdup(strstrip(loop));
         } else
-                dev = partition_node(pd->dev->path, pd->parts[j].number);
+                dev = partition_node(d->path, number);
         _cleanup_free_ char *out = NULL, *err = NULL;
         RunOptions o = { .capture = &out, .capture_err = &err };
         int r = run((char *[]) { "debugfs", "-R", "cat /" JOURNAL_PATH, dev, NULL }, &o);
@@ -164,6 +157,31 @@ static char *read_disk_journal(const Plan *plan) {
         if (r != 0 || isempty(out))
                 return NULL;
         return TAKE_PTR(out);
+}
+
+/* The journal an earlier run left on the disks: on the planned root
+ * partition, else on any ext4 of a disk the profile formats (the install
+ * it stamps may have had another layout). */
+static char *read_disk_journal(const Plan *plan) {
+        size_t ri, rj;
+        if (plan_find_mount(plan, "/", &ri, &rj) && plan_disk_matches(&plan->disks[ri])) {
+                const PlanDisk *pd = &plan->disks[ri];
+                char *text = read_journal_at(pd->dev, pd->parts[rj].number, pd->parts[rj].start, pd->parts[rj].size);
+                if (text)
+                        return text;
+        }
+        for (size_t i = 0; i < plan->n_disks; i++) {
+                const PlanDisk *pd = &plan->disks[i];
+                if (pd->disk->use != DISK_FORMAT || !pd->dev)
+                        continue;
+                for (size_t k = 0; k < pd->dev->n_parts; k++) {
+                        const ProbedPart *x = &pd->dev->parts[k];
+                        char *text = streq(strempty(x->fstype), "ext4") ? read_journal_at(pd->dev, x->number, x->start, x->size) : NULL;
+                        if (text)
+                                return text;
+                }
+        }
+        return NULL;
 }
 
 /* Probe, match and plan; the plan, or every reason there is none. An
@@ -181,19 +199,41 @@ static int make_plan(const Profile *p, Inventory *inv, Plan **ret, Journal *resu
         PlanOptions all = { .wipe = true };
         _cleanup_free_ char *text = plan_make(p, inv, &all, &layout, &ignored) == 0 ? read_disk_journal(layout) : NULL;
         Journal j = {};
-        if (text) {
+        if (text && !arg_start_over) {
                 int jr = journal_parse(text, &j);
-                const char *last = layout->steps[layout->n_steps - 1].id;
-                if (journal_done(&j, last))
-                        log_debug("the disks hold a finished install: data like any other");
-                else if (jr == 0 && streq(j.identity, layout->identity)) {
+                if (journal_finished(&j) && jr == 0 && j.layout[0]) {
+                        /* An installed hyperion: this is a reinstall. */
+                        log_debug("the disks hold a finished install (identity %.16s): a reinstall", j.identity);
+                        o.previous = j.layout;
+                        o.previous_found = true;
+                } else if (journal_finished(&j))
+                        log_debug("the disks hold a finished install of an older hyperion (no layout): data like any other");
+                else if (jr == 0 && j.previous[0]) {
+                        /* An interrupted reinstall: the same reinstall, planned
+                         * from the layout it started from, carries on. */
+                        o.previous = j.previous;
+                        PlanOptions again = { .wipe = true, .previous = j.previous };
+                        _cleanup_(plan_freep) Plan *re = NULL;
+                        _cleanup_strv_free_ char **errs = NULL;
+                        if (plan_make(p, inv, &again, &re, &errs) == 0 && streq(j.identity, re->identity)) {
+                                o.seed = j.seed;
+                                o.resumable = resumable;
+                        } else {
+                                log_error("the disks hold an unfinished reinstall of another plan (another profile, ISO or disks: "
+                                          "its journal says identity %.16s); nothing was written: run the ISO it came from to "
+                                          "finish it, or give --start-over to install from scratch (that formats what it preserves)",
+                                          j.identity);
+                                journal_release(&j);
+                                return -EINVAL;
+                        }
+                } else if (jr == 0 && streq(j.identity, layout->identity)) {
                         /* This very plan, interrupted: carry on. */
                         o.seed = j.seed;
                         for (char **s = j.steps; *s; s++)
                                 if (startswith(*s, "table "))
                                         strv_push(&resumable, *s + strlen("table "));
                         o.resumable = resumable;
-                } else if (!arg_start_over) {
+                } else {
                         log_error("the disks hold an unfinished install of another plan (another profile, ISO or disks: its journal "
                                   "says identity %.16s, this plan is %.16s); nothing was written: run the ISO it came from to finish "
                                   "it, or give --start-over to begin again (that formats the disks the profile marks, as --wipe does)",
@@ -230,8 +270,13 @@ static int cmd_plan(void) {
 }
 
 /* Type the host name to go on: a deliberate act, not a reflex "y". */
-static bool confirmed(const Profile *p) {
-        printf("\nThis formats the disks marked 'format' above. Type the host name '%s' to install: ", p->host.hostname);
+static bool confirmed(const Profile *p, const Plan *plan) {
+        if (plan->reinstall)
+                printf("\nThis reinstalls: it formats what the plan above makes anew and keeps what it preserves. Type the host "
+                       "name '%s' to reinstall: ",
+                       p->host.hostname);
+        else
+                printf("\nThis formats the disks marked 'format' above. Type the host name '%s' to install: ", p->host.hostname);
         fflush(stdout);
         char line[256];
         if (!fgets(line, sizeof line, stdin))
@@ -257,7 +302,7 @@ static int cmd_install(void) {
         if (r == 0) {
                 plan_print(plan, stdout);
                 bool auto_yes = arg_yes || unattended();
-                if (!auto_yes && !confirmed(p)) {
+                if (!auto_yes && !confirmed(p, plan)) {
                         log_error("the host name was not typed: nothing was written");
                         r = -ECANCELED;
                 } else {

@@ -216,9 +216,15 @@ static bool blank_planned_table(const PlanDisk *pd) {
         return true;
 }
 
+static void check_reinstall_wipe(PlanDisk *pd, const PlanOptions *o, char ***errors);
+
 static void check_wipe(PlanDisk *pd, const PlanOptions *o, char ***errors) {
         if (pd->disk->use != DISK_FORMAT || !pd->dev || !disk_has_data(pd->dev))
                 return;
+        if (pd->reinstall) {
+                check_reinstall_wipe(pd, o, errors);
+                return;
+        }
         _cleanup_free_ char *what = disk_contents(pd->dev);
         if ((strv_contains(o->resumable, pd->disk->head.name) && plan_disk_matches(pd)) || blank_planned_table(pd))
                 pd->resume = true;
@@ -254,14 +260,324 @@ static void check_keep_mount(PlanDisk *pd, char ***errors) {
 /* A disk to format that something uses now: nothing may be written to it
  * (writing under a mounted filesystem or an active volume group corrupts
  * both, and the kernel would keep the old partitions). */
-static void check_in_use(PlanDisk *pd, char ***errors) {
+static bool reused_volume_active(const Plan *plan, const char *use) {
+        for (size_t g = 0; g < plan->n_groups; g++) {
+                if (!plan->groups[g].reuse)
+                        continue;
+                /* device-mapper's name of VG/LV: dashes doubled, then VG-LV. */
+                _cleanup_free_ char *dm = xstrdup("(");
+                for (const char *c = plan->groups[g].vg->head.name; *c; c++) {
+                        char *n = xasprintf("%s%s", dm, *c == '-' ? "--" : (char[]) { *c, 0 });
+                        free(dm);
+                        dm = n;
+                }
+                _cleanup_free_ char *prefix = xasprintf("%s-", dm);
+                if (strstr(use, prefix) && endswith(use, ") is active on it"))
+                        return true;
+        }
+        return false;
+}
+
+static void check_in_use(const Plan *plan, PlanDisk *pd, char ***errors) {
         if (pd->disk->use != DISK_FORMAT || !pd->dev || !pd->dev->in_use || !pd->dev->in_use[0])
                 return;
-        _cleanup_free_ char *what = strv_join(pd->dev->in_use, "; ");
+        /* A reinstall reuses the group: its volumes may be active (the live
+         * system's udev activates what it finds); nothing else may be. */
+        _cleanup_strv_free_ char **busy = xcalloc(1, sizeof(char *));
+        for (char **u = pd->dev->in_use; *u; u++)
+                if (!pd->reinstall || !reused_volume_active(plan, *u))
+                        strv_push(&busy, *u);
+        if (!busy[0])
+                return;
+        _cleanup_free_ char *what = strv_join(busy, "; ");
         add_error(errors,
                   "disk '%s' (%s) is in use: %s; unmount it, turn its swap off, deactivate its volume groups (umount, swapoff, "
                   "vgchange -an) and run again",
                   pd->disk->head.name, pd->dev->path, what);
+}
+
+/* ---- reinstall ------------------------------------------------------------------ */
+
+/* The words of the layout line "KIND NAME ...", or NULL. */
+static char **layout_find(char *const *layout, const char *kind, const char *name) {
+        for (char *const *l = layout; l && *l; l++) {
+                char **w = strv_split_ws(*l);
+                if (strv_length(w) >= 2 && streq(w[0], kind) && streq(w[1], name))
+                        return w;
+                strv_free(w);
+        }
+        return NULL;
+}
+
+static uint64_t word_u64(char **w, size_t i) {
+        return i < strv_length(w) ? strtoull(w[i], NULL, 10) : 0;
+}
+
+static const char *word(char **w, size_t i) {
+        return i < strv_length(w) ? w[i] : "";
+}
+
+static const ProbedPart *probed_part(const ProbedDisk *d, unsigned number) {
+        for (size_t i = 0; d && i < d->n_parts; i++)
+                if (d->parts[i].number == number)
+                        return &d->parts[i];
+        return NULL;
+}
+
+/* What a first install makes anew on every run anyway: reformatting it on a
+ * reinstall loses nothing the profile keeps. */
+static bool system_partition(const Partition *p) {
+        return p->type == PART_ESP || p->type == PART_SWAP || p->type == PART_BIOS_GRUB || streq(strempty(p->mount), "/") ||
+               streq(strempty(p->mount), "/boot") || streq(strempty(p->mount), "/boot/efi");
+}
+
+/* The installed layout of disk pd and the profile's, side by side. */
+static char *side_by_side(const PlanDisk *pd, char *const *previous) {
+        char a[SIZE_BUF], b[SIZE_BUF], c[SIZE_BUF], d[SIZE_BUF];
+        _cleanup_strv_free_ char **lines = xcalloc(1, sizeof(char *));
+        strv_consume(&lines, xasprintf("    %-12s %-32s | %s", "", "installed (start, size, format)", "profile (start, size)"));
+        for (size_t i = 0; i < pd->n_parts; i++) {
+                const PlanPartition *x = &pd->parts[i];
+                _cleanup_free_ char *id = xasprintf("%s/%s", pd->disk->head.name, x->part->head.name);
+                _cleanup_strv_free_ char **w = layout_find(previous, "part", id);
+                _cleanup_free_ char *old = w ? xasprintf("%u: %s %s %s", (unsigned) word_u64(w, 2), format_size_human(a, word_u64(w, 3)),
+                                                         format_size_human(b, word_u64(w, 4)), word(w, 5))
+                                             : xstrdup("(none)");
+                strv_consume(&lines, xasprintf("    %-12s %-32s | %u: %s %s%s", x->part->head.name, old, x->number,
+                                               format_size_human(c, x->start), format_size_human(d, x->size),
+                                               x->part->preserve ? "  preserved" : ""));
+        }
+        /* Partitions of the installed layout the profile no longer has. */
+        _cleanup_free_ char *prefix = xasprintf("%s/", pd->disk->head.name);
+        for (char *const *l = previous; l && *l; l++) {
+                _cleanup_strv_free_ char **w = strv_split_ws(*l);
+                if (strv_length(w) < 6 || !streq(w[0], "part") || !startswith(w[1], prefix))
+                        continue;
+                bool named = false;
+                for (size_t i = 0; i < pd->n_parts; i++)
+                        named |= streq(w[1] + strlen(prefix), pd->parts[i].part->head.name);
+                if (!named)
+                        strv_consume(&lines, xasprintf("    %-12s %u: %s %s %-8s | (not in the profile)", w[1] + strlen(prefix),
+                                                       (unsigned) word_u64(w, 2), format_size_human(a, word_u64(w, 3)),
+                                                       format_size_human(b, word_u64(w, 4)), w[5]));
+        }
+        return strv_join(lines, "\n");
+}
+
+/* Over an installed hyperion: each disk of its layout is reinstalled, its
+ * preserved partitions found as they were. */
+static void reinstall_disks(Plan *plan, const PlanOptions *o, char ***errors) {
+        if (!o->previous)
+                return;
+        plan->reinstall = true;
+        for (size_t i = 0; i < plan->n_disks; i++) {
+                PlanDisk *pd = &plan->disks[i];
+                if (pd->disk->use != DISK_FORMAT || !pd->dev || !pd->n_parts)
+                        continue;
+                _cleanup_strv_free_ char **dw = layout_find(o->previous, "disk", pd->disk->head.name);
+                if (!dw)
+                        continue; /* not the installed system's: a first install there */
+                _cleanup_strv_free_ char **why = xcalloc(1, sizeof(char *));
+                bool keeps = false;
+                for (size_t j = 0; j < pd->n_parts; j++) {
+                        PlanPartition *x = &pd->parts[j];
+                        if (!x->part->preserve)
+                                continue;
+                        keeps = true;
+                        _cleanup_free_ char *id = xasprintf("%s/%s", pd->disk->head.name, x->part->head.name);
+                        _cleanup_strv_free_ char **w = layout_find(o->previous, "part", id);
+                        const ProbedPart *have = probed_part(pd->dev, x->number);
+                        const char *want_vg = x->part->type == PART_LVM ? x->part->volume_group : NULL;
+                        if (!w) {
+                                strv_consume(&why, xasprintf("'%s' is preserved, and the installed system has no such partition", id));
+                                continue;
+                        }
+                        if (word_u64(w, 2) != x->number || word_u64(w, 3) != x->start || word_u64(w, 4) != x->size) {
+                                strv_consume(&why, xasprintf("'%s' is preserved, and the profile %s it", id,
+                                                             word_u64(w, 4) > x->size   ? "shrinks"
+                                                             : word_u64(w, 4) < x->size ? "grows"
+                                                                                        : "moves"));
+                                continue;
+                        }
+                        if (!have || have->start != x->start || have->size != x->size) {
+                                strv_consume(&why, xasprintf("'%s' is preserved, and partition %u of %s is not where the installed "
+                                                             "system made it",
+                                                             id, x->number, pd->dev->path));
+                                continue;
+                        }
+                        if (want_vg ? !streq(strempty(have->vg), want_vg)
+                                    : !streq(strempty(have->uuid), word(w, 6)) || !streq(strempty(have->fstype), word(w, 5))) {
+                                strv_consume(&why, want_vg ? xasprintf("'%s' is preserved, and partition %u of %s is no longer a physical "
+                                                                       "volume of '%s' (it holds %s)",
+                                                                       id, x->number, pd->dev->path, want_vg,
+                                                                       have->vg ? have->vg : strempty(have->fstype))
+                                                           : xasprintf("'%s' is preserved, and partition %u of %s holds another "
+                                                                       "filesystem than the one installed (%s %s, installed %s %s)",
+                                                                       id, x->number, pd->dev->path, strempty(have->fstype),
+                                                                       strempty(have->uuid), word(w, 5), word(w, 6)));
+                                continue;
+                        }
+                        x->keep = true;
+                        x->used = have->fs_used;
+                        if (!want_vg)
+                                snprintf(x->uuid, sizeof x->uuid, "%s", have->uuid);
+                }
+                /* Its table is kept when it holds what is preserved, or is the profile's already. */
+                pd->reinstall = keeps || plan_disk_matches(pd);
+                if (keeps && !why[0] && !plan_disk_matches(pd))
+                        strv_consume(&why, xasprintf("the profile changes the partition table of disk '%s' around what it preserves "
+                                                     "(a reinstall keeps the table as it is)",
+                                                     pd->disk->head.name));
+                if (why[0]) {
+                        _cleanup_free_ char *list = strv_join(why, "; "), *table = side_by_side(pd, o->previous);
+                        add_error(errors,
+                                  "disk '%s' (%s) holds an installed hyperion, and this profile cannot reinstall it: %s; the installed "
+                                  "layout and the profile's:\n%s\nnothing was written: give the preserved partitions their installed "
+                                  "place and size back, or give --start-over to install from scratch (that formats them)",
+                                  pd->disk->head.name, pd->dev->path, list, table);
+                }
+        }
+}
+
+/* Reinstalled disks need no --wipe for what a first install makes anew
+ * anyway; a filesystem there that the profile neither preserves nor makes
+ * for the system (a data partition without Preserve=) still does. */
+static void check_reinstall_wipe(PlanDisk *pd, const PlanOptions *o, char ***errors) {
+        _cleanup_strv_free_ char **lost = xcalloc(1, sizeof(char *));
+        for (size_t j = 0; j < pd->n_parts; j++) {
+                const PlanPartition *x = &pd->parts[j];
+                const ProbedPart *have = probed_part(pd->dev, x->number);
+                if (x->keep || system_partition(x->part) || !have || !have->fstype)
+                        continue;
+                strv_consume(&lost, xasprintf("'%s' (%s%s%s)", x->part->head.name, have->fstype, isempty(x->part->mount) ? "" : " at ",
+                                              strempty(x->part->mount)));
+        }
+        if (!lost[0])
+                return;
+        _cleanup_free_ char *list = strv_join(lost, ", ");
+        if (o->unattended && !disk_pinned(pd->disk))
+                add_error(errors,
+                          "disk '%s' (%s): the reinstall formats %s, which the profile does not preserve; an unattended install "
+                          "formats it only when the profile pins the disk (MatchSerial=, MatchWWN=, MatchById=) or preserves it "
+                          "(Preserve=yes)",
+                          pd->disk->head.name, pd->dev->path, list);
+        else if (!o->unattended && !o->wipe)
+                add_error(errors,
+                          "disk '%s' (%s): the reinstall formats %s, which the profile does not preserve; add --wipe to format it "
+                          "anyway, or Preserve=yes to keep it",
+                          pd->disk->head.name, pd->dev->path, list);
+        else
+                pd->wipe = true;
+}
+
+/* Reinstalled groups: reused when the profile preserves them, their
+ * volumes kept, extended or made; the ones it no longer names left alone. */
+static void reinstall_groups(Plan *plan, char *const *previous, char ***errors) {
+        if (!plan->reinstall)
+                return;
+        char a[SIZE_BUF], b[SIZE_BUF], c[SIZE_BUF];
+        for (size_t g = 0; g < plan->n_groups; g++) {
+                PlanGroup *pg = &plan->groups[g];
+                const char *name = pg->vg->head.name;
+                _cleanup_strv_free_ char **vw = layout_find(previous, "vg", name);
+                bool pvs = false, all_kept = true;
+                for (size_t i = 0; i < plan->n_disks; i++)
+                        for (size_t j = 0; j < plan->disks[i].n_parts; j++) {
+                                const PlanPartition *x = &plan->disks[i].parts[j];
+                                if (x->part->type == PART_LVM && streq(x->part->volume_group, name)) {
+                                        pvs = true;
+                                        all_kept &= x->keep;
+                                }
+                        }
+                if (!pg->vg->preserve || !vw || !pvs || !all_kept)
+                        continue;
+                pg->reuse = true;
+                if (word_u64(vw, 2) != pg->vg->extent_size) {
+                        _cleanup_free_ char *where = at(&pg->vg->head, "VolumeGroup", "ExtentSize");
+                        add_error(errors, "%svolume group '%s' is preserved with extents of %s, and the profile gives %s: a group's "
+                                          "extent size cannot change",
+                                  where, name, format_size(a, word_u64(vw, 2)), format_size(b, pg->vg->extent_size));
+                        continue;
+                }
+                _cleanup_free_ char *prefix = xasprintf("%s/", name);
+                for (size_t i = 0; i < plan->n_volumes; i++) {
+                        PlanVolume *v = &plan->volumes[i];
+                        if (!streq(v->group, name))
+                                continue;
+                        _cleanup_free_ char *id = xasprintf("%s/%s", name, v->name);
+                        _cleanup_strv_free_ char **lw = layout_find(previous, "lv", id);
+                        if (!lw)
+                                continue;
+                        v->old_size = word_u64(lw, 2);
+                        if (v->size == v->old_size)
+                                v->state = VOLUME_KEEP;
+                        else if (v->size > v->old_size)
+                                v->state = VOLUME_GROW;
+                        else {
+                                _cleanup_free_ char *where = v->volume ? at(&v->volume->head, "Volume", "Size")
+                                                                       : at(&v->domain->head, "Domain", v->format == FS_SWAP ? "Swap" : "Disk");
+                                add_error(errors, "%svolume %s is %s, and the profile makes it %s: a preserved volume is never "
+                                                  "shrunk (its filesystem would be cut)",
+                                          where, id, format_size_human(a, v->old_size), format_size_human(b, v->size));
+                        }
+                }
+                uint64_t orphaned = 0;
+                pg->orphans = xcalloc(1, sizeof(char *));
+                for (char *const *l = previous; l && *l; l++) {
+                        _cleanup_strv_free_ char **w = strv_split_ws(*l);
+                        if (strv_length(w) < 3 || !streq(w[0], "lv") || !startswith(w[1], prefix))
+                                continue;
+                        bool named = false;
+                        for (size_t i = 0; i < plan->n_volumes; i++)
+                                named |= streq(plan->volumes[i].group, name) && streq(plan->volumes[i].name, w[1] + strlen(prefix));
+                        if (named)
+                                continue;
+                        strv_consume(&pg->orphans, xasprintf("%s %s", w[1] + strlen(prefix), format_size_human(a, word_u64(w, 2))));
+                        orphaned += word_u64(w, 2); /* real groups: no overflow */
+                }
+                if (orphaned && pg->used + orphaned > pg->capacity)
+                        add_error(errors, "volume group '%s' is too small: its volumes need %s, and the volumes the profile no "
+                                          "longer names, left alone, hold %s more; it holds %s",
+                                  name, format_size_human(a, pg->used), format_size_human(b, orphaned),
+                                  format_size_human(c, pg->capacity));
+                pg->used += orphaned;
+        }
+}
+
+/* The installed layout a reinstall starts from: the finished journal's,
+ * with the volumes of each preserved group read again from its physical
+ * volume (a volume made after the install is there too). */
+static char **reinstall_previous(const Plan *plan, const PlanOptions *o) {
+        if (!o->previous)
+                return NULL;
+        if (!o->previous_found)
+                return strv_copy(o->previous);
+        char **out = xcalloc(1, sizeof(char *));
+        _cleanup_strv_free_ char **read = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; i < plan->n_disks; i++) {
+                const PlanDisk *pd = &plan->disks[i];
+                for (size_t j = 0; j < pd->n_parts; j++) {
+                        const PlanPartition *x = &pd->parts[j];
+                        const ProbedPart *have = x->keep && x->part->type == PART_LVM ? probed_part(pd->dev, x->number) : NULL;
+                        if (!have || !have->lvm.vg || strv_contains(read, have->lvm.vg))
+                                continue;
+                        strv_push(&read, have->lvm.vg);
+                        for (size_t k = 0; k < have->lvm.n_lvs; k++)
+                                strv_consume(&out, xasprintf("lv %s/%s %llu", have->lvm.vg, have->lvm.lvs[k].name,
+                                                             (unsigned long long) have->lvm.lvs[k].size));
+                }
+        }
+        for (char *const *l = o->previous; *l; l++) {
+                _cleanup_strv_free_ char **w = strv_split_ws(*l);
+                bool reread = false;
+                for (char **g = read; strv_length(w) >= 2 && streq(w[0], "lv") && *g; g++) {
+                        _cleanup_free_ char *prefix = xasprintf("%s/", *g);
+                        reread |= startswith(w[1], prefix);
+                }
+                if (!reread)
+                        strv_push(&out, *l);
+        }
+        return out;
 }
 
 static bool plan_formats(const Plan *plan, const ProbedDisk *d) {
@@ -446,8 +762,13 @@ static void choose_uuids(Plan *plan) {
         for (size_t i = 0; i < plan->n_disks; i++)
                 for (size_t j = 0; j < plan->disks[i].n_parts; j++) {
                         PlanPartition *x = &plan->disks[i].parts[j];
-                        if (x->part->format != FS_NONE)
-                                make_uuid(&s, x->part->format, x->uuid);
+                        char made[40];
+                        /* Drawn for kept ones too: the others' do not depend on what is kept. */
+                        if (x->part->format != FS_NONE) {
+                                make_uuid(&s, x->part->format, made);
+                                if (!x->keep)
+                                        memcpy(x->uuid, made, sizeof made);
+                        }
                 }
 }
 
@@ -464,6 +785,8 @@ static void plan_identity(Plan *plan) {
         fprintf(f, "hyperion install/1\n");
         profile_print(plan->profile, f);
         fprintf(f, "\nimage %s\n", plan->inventory->root_image_id ? plan->inventory->root_image_id : "none");
+        for (char **l = plan->previous; l && *l; l++)
+                fprintf(f, "previous %s\n", *l);
         for (size_t i = 0; i < plan->n_disks; i++) {
                 const PlanDisk *pd = &plan->disks[i];
                 if (pd->disk->use == DISK_FORMAT)
@@ -478,6 +801,38 @@ static void plan_identity(Plan *plan) {
         sha256_final(&s, d);
         sha256_hex(d, plan->identity);
         free(text);
+}
+
+/* What this install makes, for its journal: what a later reinstall
+ * recognises (journal.h). */
+static void plan_layout(Plan *plan) {
+        plan->layout = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; i < plan->n_disks; i++) {
+                const PlanDisk *pd = &plan->disks[i];
+                if (pd->disk->use != DISK_FORMAT)
+                        continue;
+                strv_consume(&plan->layout, xasprintf("disk %s %s %llu", pd->disk->head.name, table_type_to_string(pd->disk->table),
+                                                      (unsigned long long) pd->dev->size));
+                for (size_t j = 0; j < pd->n_parts; j++) {
+                        const PlanPartition *x = &pd->parts[j];
+                        const char *fs = x->part->type == PART_LVM ? "LVM2_member"
+                                         : x->part->format == FS_NONE ? "-"
+                                                                      : fs_type_to_string(x->part->format);
+                        strv_consume(&plan->layout, xasprintf("part %s/%s %u %llu %llu %s %s %s", pd->disk->head.name,
+                                                              x->part->head.name, x->number, (unsigned long long) x->start,
+                                                              (unsigned long long) x->size, fs, isempty(x->uuid) ? "-" : x->uuid,
+                                                              x->part->preserve ? "preserve" : "new"));
+                }
+        }
+        for (size_t g = 0; g < plan->n_groups; g++) {
+                const PlanGroup *pg = &plan->groups[g];
+                strv_consume(&plan->layout, xasprintf("vg %s %llu %s", pg->vg->head.name, (unsigned long long) pg->vg->extent_size,
+                                                      pg->vg->preserve ? "preserve" : "new"));
+                for (size_t i = 0; i < plan->n_volumes; i++)
+                        if (streq(plan->volumes[i].group, pg->vg->head.name))
+                                strv_consume(&plan->layout, xasprintf("lv %s/%s %llu", pg->vg->head.name, plan->volumes[i].name,
+                                                                      (unsigned long long) plan->volumes[i].size));
+        }
 }
 
 /* ---- the texts the install writes ------------------------------------------------ */
@@ -601,7 +956,7 @@ static void add_format(Plan *plan, size_t i, size_t j) {
         const PlanDisk *pd = &plan->disks[i];
         const PlanPartition *x = &pd->parts[j];
         const Partition *p = x->part;
-        if (p->format == FS_NONE)
+        if (p->format == FS_NONE || x->keep)
                 return;
         Step *s = add_step(plan, STEP_FORMAT, xasprintf("format %s/%s", pd->disk->head.name, p->head.name),
                            xasprintf("format %s/%s: %s on partition %u of %s, UUID %s%s%s", pd->disk->head.name, p->head.name,
@@ -638,11 +993,33 @@ static bool has_part_type(const Plan *plan, PartType t, size_t *ri, size_t *rj) 
 }
 
 static void storage_steps(Plan *plan) {
-        char sz[SIZE_BUF];
+        char sz[SIZE_BUF], sz2[SIZE_BUF];
+        /* What a reinstall keeps is checked before anything is written. */
+        for (size_t i = 0; i < plan->n_disks; i++)
+                for (size_t j = 0; j < plan->disks[i].n_parts; j++) {
+                        const PlanDisk *pd = &plan->disks[i];
+                        const PlanPartition *x = &pd->parts[j];
+                        if (!x->keep || x->part->format != FS_EXT4)
+                                continue;
+                        _cleanup_free_ char *used = x->used ? xasprintf(", %s used", format_size_human(sz2, x->used)) : xstrdup("");
+                        Step *s = add_step(plan, STEP_CHECK, xasprintf("check %s/%s", pd->disk->head.name, x->part->head.name),
+                                           xasprintf("check %s/%s: its ext4 (UUID %s%s) checked read-only (e2fsck -n) before anything "
+                                                     "is written; kept as it is",
+                                                     pd->disk->head.name, x->part->head.name, x->uuid, used));
+                        s->disk = (ssize_t) i;
+                        s->part = (ssize_t) j;
+                }
         for (size_t i = 0; i < plan->n_disks; i++) {
                 const PlanDisk *pd = &plan->disks[i];
                 if (pd->disk->use != DISK_FORMAT)
                         continue;
+                if (pd->reinstall) {
+                        Step *s = add_step(plan, STEP_TABLE, xasprintf("table %s", pd->disk->head.name),
+                                           xasprintf("table %s: the installed %s table on %s is kept (a reinstall)", pd->disk->head.name,
+                                                     table_type_to_string(pd->disk->table), pd->dev->path));
+                        s->disk = (ssize_t) i;
+                        continue;
+                }
                 Step *s = add_step(plan, STEP_TABLE, xasprintf("table %s", pd->disk->head.name),
                                    xasprintf("table %s: a new %s table on %s (%s%s%s), %zu partition%s%s", pd->disk->head.name,
                                              table_type_to_string(pd->disk->table), pd->dev->path,
@@ -665,13 +1042,18 @@ static void storage_steps(Plan *plan) {
                         if (!root || i != ri || j != rj)
                                 add_format(plan, i, j);
         for (size_t g = 0; g < plan->n_groups; g++) {
-                const char *name = plan->groups[g].vg->head.name;
+                const PlanGroup *pg = &plan->groups[g];
+                const char *name = pg->vg->head.name;
                 _cleanup_strv_free_ char **pvs = xcalloc(1, sizeof(char *));
                 for (size_t i = 0; i < plan->n_disks; i++)
                         for (size_t j = 0; j < plan->disks[i].n_parts; j++) {
                                 const Partition *p = plan->disks[i].parts[j].part;
                                 if (p->type != PART_LVM || !streq(p->volume_group, name))
                                         continue;
+                                if (pg->reuse) {
+                                        strv_consume(&pvs, xasprintf("%s/%s", plan->disks[i].disk->head.name, p->head.name));
+                                        continue;
+                                }
                                 Step *s = add_step(plan, STEP_PV, xasprintf("pv %s/%s", plan->disks[i].disk->head.name, p->head.name),
                                                    xasprintf("pv %s/%s: an LVM physical volume on partition %u of %s",
                                                              plan->disks[i].disk->head.name, p->head.name, plan->disks[i].parts[j].number,
@@ -682,14 +1064,33 @@ static void storage_steps(Plan *plan) {
                                 strv_consume(&pvs, xasprintf("%s/%s", plan->disks[i].disk->head.name, p->head.name));
                         }
                 _cleanup_free_ char *on = strv_join(pvs, ", ");
+                size_t kept = 0;
+                for (size_t v = 0; v < plan->n_volumes; v++)
+                        kept += streq(plan->volumes[v].group, name) && plan->volumes[v].state != VOLUME_NEW;
                 Step *s = add_step(plan, STEP_VG, xasprintf("vg %s", name),
-                                   xasprintf("vg %s: a volume group on %s, %s extents", name, on,
-                                             format_size(sz, plan->groups[g].vg->extent_size)));
+                                   pg->reuse ? xasprintf("vg %s: the installed volume group on %s, reused%s (%zu of its volumes kept)",
+                                                         name, on, plan->storage_only ? "" : " and activated", kept)
+                                             : xasprintf("vg %s: a volume group on %s, %s extents", name, on,
+                                                         format_size(sz, plan->groups[g].vg->extent_size)));
                 s->group = (ssize_t) g;
                 for (size_t v = 0; v < plan->n_volumes; v++) {
                         const PlanVolume *pv = &plan->volumes[v];
-                        if (!streq(pv->group, name))
+                        if (!streq(pv->group, name) || pv->state == VOLUME_KEEP)
                                 continue;
+                        if (pv->state == VOLUME_GROW) {
+                                Step *l = add_step(plan, STEP_LV_GROW, xasprintf("grow %s/%s", name, pv->name),
+                                                   xasprintf("grow %s/%s: from %s to %s (lvextend)%s", name, pv->name,
+                                                             format_size_human(sz, pv->old_size), format_size_human(sz2, pv->size),
+                                                             pv->format == FS_SWAP ? ", its swap made again"
+                                                             : pv->format == FS_EXT4 ? (plan->storage_only
+                                                                                               ? "; its filesystem is grown on a real "
+                                                                                                 "install (resize2fs; image files: metadata only)"
+                                                                                               : ", then its filesystem (e2fsck, resize2fs)")
+                                                                                     : ""));
+                                l->group = (ssize_t) g;
+                                l->volume = (ssize_t) v;
+                                continue;
+                        }
                         _cleanup_free_ char *use = pv->domain ? xasprintf("guest %s's %s", pv->domain->head.name,
                                                                           pv->format == FS_SWAP ? "swap" : "disk")
                                                               : isempty(pv->mount) ? xstrdup("not mounted")
@@ -703,6 +1104,13 @@ static void storage_steps(Plan *plan) {
                         l->volume = (ssize_t) v;
                 }
         }
+}
+
+const PlanVolume *plan_guest_volume(const Plan *plan, const Domain *dom) {
+        for (size_t v = 0; v < plan->n_volumes; v++)
+                if (plan->volumes[v].domain == dom && plan->volumes[v].format != FS_SWAP)
+                        return &plan->volumes[v];
+        return NULL;
 }
 
 static void system_steps(Plan *plan) {
@@ -732,7 +1140,12 @@ static void system_steps(Plan *plan) {
         _cleanup_free_ char *why = plan->nic ? xasprintf("the bridge %s on %s (%s)", p->network.bridge, plan->nic->name, plan->nic->mac)
                                              : xasprintf("the bridge %s, on no card (this machine has no wired one)", p->network.bridge);
         add_file(plan, "/etc/network/interfaces", plan_interfaces(p, plan->nic ? plan->nic->name : NULL), why);
-        add_step(plan, STEP_IDENTITY, xstrdup("identity"), xstrdup("identity: a machine-id and SSH host keys of its own"));
+        Step *id = add_step(plan, STEP_IDENTITY, xstrdup("identity"),
+                            plan->reinstall && p->host.keep_identity
+                                    ? xstrdup("identity: the installed system's machine-id and SSH host keys, carried over (read "
+                                              "before its root is formatted; KeepIdentity=no makes new ones)")
+                                    : xstrdup("identity: a machine-id and SSH host keys of its own"));
+        id->keep = plan->reinstall && p->host.keep_identity;
         size_t keys = strv_length(p->host.root_authorized_keys);
         if (keys || !isempty(p->host.root_password_hash))
                 add_step(plan, STEP_ROOT_ACCESS, xstrdup("root access"),
@@ -791,6 +1204,16 @@ static void system_steps(Plan *plan) {
         for (size_t i = 0; i < p->n_domains; i++) {
                 const Domain *dom = p->domains[i];
                 _cleanup_free_ char *swap = dom->swap ? xasprintf(", swap on %s/%s-swap", dom->volume_group, dom->head.name) : xstrdup("");
+                const PlanVolume *disk = plan_guest_volume(plan, dom);
+                if (disk && disk->state != VOLUME_NEW) {
+                        Step *s = add_step(plan, STEP_GUEST, xasprintf("guest %s", dom->head.name),
+                                           xasprintf("guest %s: its volumes kept (%s/%s-disk%s), registered again: /etc/xen/%s.cfg, "
+                                                     "MAC %s",
+                                                     dom->head.name, dom->volume_group, dom->head.name, swap, dom->head.name, dom->mac));
+                        s->domain = dom;
+                        s->keep = true;
+                        continue;
+                }
                 Step *s = add_step(plan, STEP_GUEST, xasprintf("guest %s", dom->head.name),
                                    xasprintf("guest %s: %s on %s/%s-disk%s, its root from the guest archive, its own SSH host "
                                              "keys, /etc/xen/%s.cfg",
@@ -837,20 +1260,26 @@ int plan_make(const Profile *p, const Inventory *inv, const PlanOptions *o, Plan
         for (size_t i = 0; i < plan->n_disks; i++)
                 if (plan->disks[i].disk->use == DISK_FORMAT && plan->disks[i].dev->is_file)
                         plan->storage_only = true;
-        for (size_t i = 0; i < plan->n_disks; i++) {
+        for (size_t i = 0; i < plan->n_disks; i++)
                 layout_disk(plan, &plan->disks[i], errors);
+        reinstall_disks(plan, o, errors);
+        plan->previous = reinstall_previous(plan, o);
+        for (size_t i = 0; i < plan->n_disks; i++) {
                 check_wipe(&plan->disks[i], o, errors);
                 check_keep_mount(&plan->disks[i], errors);
-                check_in_use(&plan->disks[i], errors);
         }
         check_existing_groups(plan, errors);
         plan_groups(plan, errors);
+        reinstall_groups(plan, plan->previous, errors);
+        for (size_t i = 0; i < plan->n_disks; i++)
+                check_in_use(plan, &plan->disks[i], errors);
         check_memory(plan, errors);
         choose_nic(plan, errors);
         check_preconditions(plan, errors);
         if ((*errors)[0])
                 return -EINVAL;
         choose_uuids(plan);
+        plan_layout(plan);
         plan_identity(plan);
         plan_steps(plan);
         *ret = TAKE_PTR(plan);
@@ -866,7 +1295,11 @@ void plan_free(Plan *plan) {
         for (size_t i = 0; i < plan->n_volumes; i++)
                 free(plan->volumes[i].name);
         free(plan->volumes);
+        for (size_t g = 0; g < plan->n_groups; g++)
+                strv_free(plan->groups[g].orphans);
         free(plan->groups);
+        strv_free(plan->layout);
+        strv_free(plan->previous);
         for (size_t i = 0; i < plan->n_steps; i++) {
                 Step *s = &plan->steps[i];
                 free(s->id);
@@ -890,7 +1323,10 @@ static const char *dash(const char *s) {
 void plan_print(const Plan *plan, FILE *f) {
         const Profile *p = plan->profile;
         char a[SIZE_BUF], b[SIZE_BUF], c[SIZE_BUF];
-        fprintf(f, "Install plan for host '%s' (profile '%s')\n", p->host.hostname, p->name);
+        fprintf(f, "%s plan for host '%s' (profile '%s')\n", plan->reinstall ? "Reinstall" : "Install", p->host.hostname, p->name);
+        if (plan->reinstall)
+                fprintf(f, "reinstall: over the hyperion installed on these disks; what the profile preserves is kept, the rest is "
+                           "made anew\n");
         if (plan->storage_only)
                 fprintf(f, "The disks are image files: partitions, filesystems and LVM metadata only.\n");
 
@@ -914,7 +1350,31 @@ void plan_print(const Plan *plan, FILE *f) {
                 default:
                         break;
                 }
-                if (pd->resume)
+                if (pd->reinstall) {
+                        _cleanup_strv_free_ char **made = xcalloc(1, sizeof(char *));
+                        fprintf(f, "  reinstall: its %s table is kept%s\n", table_type_to_string(pd->disk->table),
+                                pd->wipe ? "; WIPES the partitions it does not preserve" : "");
+                        for (size_t j = 0; j < pd->n_parts; j++) {
+                                const PlanPartition *x = &pd->parts[j];
+                                if (!x->keep) {
+                                        strv_push(&made, x->part->head.name);
+                                        continue;
+                                }
+                                if (x->part->type == PART_LVM)
+                                        fprintf(f, "  preserve: %s %s, physical volume of %s\n", x->part->head.name,
+                                                format_size_human(a, x->size), x->part->volume_group);
+                                else if (x->used)
+                                        fprintf(f, "  preserve: %s %s %s (%s used)\n", x->part->head.name, format_size_human(a, x->size),
+                                                fs_type_to_string(x->part->format), format_size_human(b, x->used));
+                                else
+                                        fprintf(f, "  preserve: %s %s %s\n", x->part->head.name, format_size_human(a, x->size),
+                                                fs_type_to_string(x->part->format));
+                        }
+                        if (made[0]) {
+                                _cleanup_free_ char *list = strv_join(made, ", ");
+                                fprintf(f, "  new: %s\n", list);
+                        }
+                } else if (pd->resume)
                         fprintf(f, "  format: resumes the interrupted install that made its %s table\n",
                                 table_type_to_string(pd->disk->table));
                 else
@@ -926,9 +1386,10 @@ void plan_print(const Plan *plan, FILE *f) {
                         const char *mount = x->part->type == PART_LVM ? x->part->volume_group
                                             : x->part->format == FS_SWAP ? "[swap]"
                                                                          : dash(x->part->mount);
-                        fprintf(f, "  %-3u %-12s %10s %10s  %-9s %-6s %s\n", x->number, x->part->head.name,
+                        fprintf(f, "  %-3u %-12s %10s %10s  %-9s %-6s %s%s\n", x->number, x->part->head.name,
                                 format_size_human(a, x->start), format_size_human(b, x->size), part_type_to_string(x->part->type),
-                                x->part->format == FS_NONE ? "-" : fs_type_to_string(x->part->format), mount);
+                                x->part->format == FS_NONE ? "-" : fs_type_to_string(x->part->format), mount,
+                                x->keep ? "  (preserved)" : "");
                 }
         }
 
@@ -936,13 +1397,28 @@ void plan_print(const Plan *plan, FILE *f) {
                 const PlanGroup *pg = &plan->groups[g];
                 fprintf(f, "\nvolume group %s: %s in %s extents, %s used\n", pg->vg->head.name, format_size_human(a, pg->capacity),
                         format_size(b, pg->vg->extent_size), format_size_human(c, pg->used));
+                if (pg->reuse) {
+                        _cleanup_strv_free_ char **kept = xcalloc(1, sizeof(char *));
+                        for (size_t i = 0; i < plan->n_volumes; i++)
+                                if (streq(plan->volumes[i].group, pg->vg->head.name) && plan->volumes[i].state != VOLUME_NEW)
+                                        strv_push(&kept, plan->volumes[i].name);
+                        _cleanup_free_ char *list = strv_join(kept, " ");
+                        fprintf(f, "  reuse: %s, %zu volume%s kept%s%s%s\n", pg->vg->head.name, strv_length(kept),
+                                strv_length(kept) == 1 ? "" : "s", kept[0] ? " (" : "", list, kept[0] ? ")" : "");
+                        for (char **o = pg->orphans; o && *o; o++)
+                                fprintf(f, "  not in the profile, left alone: %s\n", *o);
+                }
                 for (size_t i = 0; i < plan->n_volumes; i++) {
                         const PlanVolume *v = &plan->volumes[i];
                         if (!streq(v->group, pg->vg->head.name))
                                 continue;
                         _cleanup_free_ char *use = v->domain ? xasprintf("guest %s", v->domain->head.name) : xstrdup(dash(v->mount));
-                        fprintf(f, "  %-16s %10s  %-6s %s\n", v->name, format_size_human(a, v->size),
-                                v->format == FS_NONE ? "-" : fs_type_to_string(v->format), use);
+                        _cleanup_free_ char *state = !pg->reuse                 ? xstrdup("")
+                                                     : v->state == VOLUME_KEEP ? xstrdup("  (kept)")
+                                                     : v->state == VOLUME_GROW ? xasprintf("  (grown from %s)", format_size_human(c, v->old_size))
+                                                                               : xstrdup("  (new)");
+                        fprintf(f, "  %-16s %10s  %-6s %s%s\n", v->name, format_size_human(a, v->size),
+                                v->format == FS_NONE ? "-" : fs_type_to_string(v->format), use, state);
                 }
         }
 

@@ -16,6 +16,17 @@
  * the firmware gets a boot entry. Apply carries out exactly these steps
  * (apply.c); nothing it writes is missing from the plan.
  *
+ * A reinstall is a plan made over an installed hyperion: the finished
+ * journal on its root (journal.h) gives the layout that install made, and
+ * every partition and volume group the profile preserves (Preserve=yes)
+ * must be found there as it was (same place, same size, same filesystem
+ * UUID, same volume group), or the plan is refused with both layouts side
+ * by side. What is preserved is never written: its filesystem is checked
+ * read-only before anything else, the table that holds it is kept, its
+ * group is reused with its volumes (a volume the profile made larger is
+ * extended, a smaller one is refused, one it no longer names is left alone
+ * and reported); everything else is made anew as on a first install.
+ *
  * plan_print() shows it, the same bytes for the same input.
  */
 #pragma once
@@ -34,6 +45,8 @@ typedef struct PlanPartition {
         uint64_t start;  /* bytes from the start of the disk */
         uint64_t size;   /* bytes */
         char uuid[40];   /* the filesystem's UUID (vfat: XXXX-XXXX), "" without one */
+        bool keep;       /* a reinstall preserves it: never written */
+        uint64_t used;   /* kept: its filesystem's bytes in use, 0 unknown */
 } PlanPartition;
 
 typedef struct PlanDisk {
@@ -43,7 +56,10 @@ typedef struct PlanDisk {
         size_t n_parts;
         bool wipe;   /* formatting destroys what it holds */
         bool resume; /* holds the table an interrupted install of this plan wrote */
+        bool reinstall; /* the installed system's disk: its table is kept */
 } PlanDisk;
+
+typedef enum VolumeState { VOLUME_NEW, VOLUME_KEEP, VOLUME_GROW } VolumeState;
 
 typedef struct PlanVolume {
         const char *group;
@@ -53,21 +69,27 @@ typedef struct PlanVolume {
         const char *mount;     /* "" when not mounted on the host */
         const Volume *volume;  /* a volume of the host, or */
         const Domain *domain;  /* a guest's disk or swap */
+        VolumeState state;     /* a reinstall: made, kept as it is, or extended */
+        uint64_t old_size;     /* kept or extended: its size now */
 } PlanVolume;
 
 typedef struct PlanGroup {
         const VolumeGroup *vg;
         uint64_t capacity; /* bytes of extents on its physical volumes */
         uint64_t used;
+        bool reuse;    /* a reinstall: the group is there and kept */
+        char **orphans; /* its volumes the profile does not name: "old 4G" (left alone) */
 } PlanGroup;
 
 typedef enum StepKind {
-        STEP_TABLE,        /* a disk's new partition table (old signatures wiped first) */
+        STEP_CHECK,        /* a preserved filesystem checked read-only (e2fsck -n), before any write */
+        STEP_TABLE,        /* a disk's new partition table (old signatures wiped first); a reinstall's: kept */
         STEP_FORMAT,       /* a partition's filesystem or swap, with the plan's UUID */
         STEP_MOUNT,        /* a filesystem of the target mounted (the root: the journal goes onto it) */
         STEP_PV,           /* an LVM physical volume on a partition */
         STEP_VG,           /* a volume group on its physical volumes */
         STEP_LV,           /* a logical volume, its ends zeroed; a host volume's filesystem */
+        STEP_LV_GROW,      /* a kept volume the profile made larger: lvextend, then its filesystem grown */
         STEP_STORAGE,      /* image files: the disks are ready, the system installs only from the ISO */
         STEP_COPY,         /* the live system's root image copied onto the target */
         STEP_CHROOT,       /* the target's /proc, /sys, /run and a /dev of its own */
@@ -103,6 +125,7 @@ typedef struct Step {
         int firmware; /* STEP_GRUB: FIRMWARE_* (firmware.h) */
         bool removable; /* STEP_GRUB: the removable path (EFI/BOOT/BOOTX64.EFI) */
         bool nvram;   /* STEP_GRUB: write the firmware's boot entry */
+        bool keep;    /* STEP_GUEST: its volumes are kept (re-registered only); STEP_IDENTITY: the old root's */
 } Step;
 
 typedef struct Plan {
@@ -119,6 +142,9 @@ typedef struct Plan {
         bool storage_only;    /* the disks are image files: storage steps only */
         uint64_t seed;        /* of the UUIDs */
         char identity[65];    /* what an install journal of this plan carries */
+        bool reinstall;       /* over an installed hyperion (PlanOptions.previous) */
+        char **layout;        /* what this install makes, for its journal (journal.h) */
+        char **previous;      /* a reinstall: the installed layout, as it was found */
         Step *steps;
         size_t n_steps;
 } Plan;
@@ -129,6 +155,10 @@ typedef struct PlanOptions {
         uint64_t seed;     /* of the filesystems' UUIDs (an interrupted install's, to resume) */
         char **resumable;  /* disks an interrupted install of this plan partitioned
                             * (its journal says so, the table is the planned one) */
+        char **previous;   /* a reinstall: the layout lines of the installed system */
+        bool previous_found; /* they come from a finished journal: its volumes are
+                              * read again from the disks (an interrupted reinstall's
+                              * "previous" lines are used as they are) */
 } PlanOptions;
 
 /* 0 and *ret, or -EINVAL with every reason in *errors. */
@@ -147,6 +177,8 @@ bool disk_matches(const Disk *want, const ProbedDisk *have);
 uint64_t plan_usable_end(const ProbedDisk *dev, TableType table);
 /* What LVM gives of a physical volume of this size, in extents of this size. */
 uint64_t lvm_pv_capacity(uint64_t pv_size, uint64_t extent);
+/* A guest's disk volume in the plan, or NULL. */
+const PlanVolume *plan_guest_volume(const Plan *plan, const Domain *dom);
 /* The plan partition mounted at path ("/", "/boot"): true and its indices. */
 bool plan_find_mount(const Plan *plan, const char *path, size_t *ri, size_t *rj);
 

@@ -147,8 +147,85 @@ int system_dir(Target *t, const Step *s) {
 
 /* ---- this machine's own ------------------------------------------------------- */
 
+static const char *const identity_files[] = {
+        "etc/machine-id",
+        "etc/ssh/ssh_host_ed25519_key", "etc/ssh/ssh_host_ed25519_key.pub",
+        "etc/ssh/ssh_host_ecdsa_key",   "etc/ssh/ssh_host_ecdsa_key.pub",
+        "etc/ssh/ssh_host_rsa_key",     "etc/ssh/ssh_host_rsa_key.pub",
+        NULL,
+};
+
+static int identity_mode(const char *rel) {
+        return endswith(rel, "_key") ? 0600 : 0644;
+}
+
+int identity_read_old(Target *t) {
+        size_t i, j;
+        if (!plan_find_mount(t->plan, "/", &i, &j))
+                return 0;
+        const char *dev;
+        int r = target_device(t, i, j, &dev);
+        if (r < 0)
+                return r;
+        t->identity = xcalloc(1, sizeof(char *));
+        for (size_t k = 0; identity_files[k]; k++) {
+                _cleanup_free_ char *req = xasprintf("cat /%s", identity_files[k]), *out = NULL, *err = NULL;
+                RunOptions o = { .capture = &out, .capture_err = &err };
+                if (run((char *[]) { "debugfs", "-R", req, (char *) dev, NULL }, &o) != 0 || isempty(out))
+                        continue;
+                strv_push(&t->identity, identity_files[k]);
+                strv_consume(&t->identity, TAKE_PTR(out));
+        }
+        if (!t->identity[0])
+                log_warning("the old root (%s) holds no machine-id or SSH host keys: the host gets new ones", dev);
+        else
+                log_info("the old root's identity is kept: %zu files (machine-id, SSH host keys)", strv_length(t->identity) / 2);
+        return 0;
+}
+
+int identity_put_aside(Target *t) {
+        for (char **f = t->identity; f && f[0] && f[1]; f += 2) {
+                _cleanup_free_ char *rel = xasprintf(KEPT_IDENTITY_DIR "/%s", f[0]);
+                _cleanup_free_ char *full = path_join(t->root, rel);
+                *strrchr(full, '/') = 0;
+                int r = RUN(NULL, "mkdir", "-p", "-m", "0700", full);
+                if (r < 0 || (r = write_file_under(t->root, rel, f[1], identity_mode(f[0]))) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The identity put aside (a reinstall's): into place. 1 when there was one. */
+static int identity_restore(Target *t) {
+        _cleanup_free_ char *dir = path_join(t->root, KEPT_IDENTITY_DIR);
+        bool any = false;
+        for (size_t k = 0; identity_files[k]; k++) {
+                _cleanup_free_ char *src = xasprintf("%s/%s", dir, identity_files[k]), *text = NULL;
+                if (read_full_file(src, &text, NULL) < 0)
+                        continue;
+                int r = write_file_under(t->root, identity_files[k], text, identity_mode(identity_files[k]));
+                if (r < 0)
+                        return r;
+                any = true;
+        }
+        return any;
+}
+
 int system_identity(Target *t, const Step *s) {
-        (void) s;
+        if (s->keep) {
+                int k = identity_restore(t);
+                if (k < 0)
+                        return k;
+                if (k > 0) {
+                        _cleanup_free_ char *dir = path_join(t->root, KEPT_IDENTITY_DIR);
+                        _cleanup_free_ char *keygen = path_join(t->root, "usr/bin/ssh-keygen");
+                        log_info("the installed system's machine-id and SSH host keys carried over");
+                        /* A key type the old system lacked is made; the others stay. */
+                        int r = access(keygen, X_OK) == 0 ? in_target(t, (char *[]) { "ssh-keygen", "-A", NULL }) : 0;
+                        return r < 0 ? r : RUN(NULL, "rm", "-rf", dir);
+                }
+                log_warning("no identity of the installed system was found: this host gets a new machine-id and SSH host keys");
+        }
         /* A machine-id and SSH host keys of its own, never the image's (it has none). */
         _cleanup_free_ char *mid = path_join(t->root, "etc/machine-id");
         (void) unlink(mid);

@@ -18,6 +18,13 @@ int system_file(Target *t, const Step *s);
 int system_setting(Target *t, const Step *s);
 int system_dir(Target *t, const Step *s);
 int system_identity(Target *t, const Step *s);
+/* A reinstall that keeps the host's identity: its files read from the old
+ * root before anything is written (debugfs, read-only), and put aside on
+ * the new root as soon as it is mounted (KEPT_IDENTITY_DIR), where the
+ * identity step and a rerun after a power cut find them. */
+int identity_read_old(Target *t);
+int identity_put_aside(Target *t);
+#define KEPT_IDENTITY_DIR "var/lib/hyperion/kept-identity"
 int system_root_access(Target *t, const Step *s);
 
 /* A program in the installed system (its chroot); output to the debug log. */

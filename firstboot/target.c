@@ -29,6 +29,7 @@ int target_init(Target *t, const Plan *plan, const char *root, const Journal *re
         for (size_t i = 0; i < plan->n_disks; i++)
                 t->devs[i] = xcalloc(plan->disks[i].n_parts + 1, sizeof(char *));
         journal_init(&t->journal, plan->identity, plan->seed);
+        journal_set_layout(&t->journal, plan->layout, plan->previous);
         for (char **s = resumed ? resumed->steps : NULL; s && *s; s++)
                 strv_push(&t->journal.steps, *s);
         return 0;
@@ -47,6 +48,7 @@ void target_release(Target *t) {
                 (void) run((char *[]) { "losetup", "--detach", *l, NULL }, NULL);
         strv_free(t->loops);
         strv_free(t->active);
+        strv_free(t->identity);
         /* Not strv_free: partitions are attached in the steps' order, with gaps. */
         for (size_t i = 0; t->devs && i < t->plan->n_disks; i++) {
                 for (size_t j = 0; j < t->plan->disks[i].n_parts; j++)

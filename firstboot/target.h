@@ -32,6 +32,7 @@ typedef struct Target {
         char **loops;    /* loop devices we attached */
         char **active;   /* volume groups we activated */
         bool chroot;     /* the chroot's API filesystems are mounted */
+        char **identity; /* a reinstall: the old root's identity files, "rel", "text", ... */
         Journal journal;
 } Target;
 

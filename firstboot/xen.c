@@ -65,8 +65,8 @@ char *guest_cfg_text(const Domain *d) {
                          "memory = %llu\n"
                          "maxmem = %llu\n"
                          "vcpus = %u\n"
-                         "kernel = \"" GUEST_KERNEL_DIR "/vmlinuz\"\n"
-                         "ramdisk = \"" GUEST_KERNEL_DIR "/initrd.img\"\n"
+                         "kernel = \"" GUEST_KERNEL_DIR "/%s/vmlinuz\"\n"
+                         "ramdisk = \"" GUEST_KERNEL_DIR "/%s/initrd.img\"\n"
                          "cmdline = \"" GUEST_CMDLINE "\"\n"
                          "disk = [ %s ]\n"
                          "vif = [ \"mac=%s, bridge=%s\" ]\n"
@@ -74,7 +74,7 @@ char *guest_cfg_text(const Domain *d) {
                          "on_reboot = \"restart\"\n"
                          "on_crash = \"restart\"\n",
                          d->head.name, d->head.name, d->head.name, guest_type_to_string(d->type), (unsigned long long) mib,
-                         (unsigned long long) mib, d->vcpus, disk, d->mac, d->bridge);
+                         (unsigned long long) mib, d->vcpus, d->head.name, d->head.name, disk, d->mac, d->bridge);
 }
 
 int guest_cfg_check(const char *name, const char *text) {

@@ -16,7 +16,9 @@
 
 #include "profile.h"
 
-/* Where the guests' kernel and initrd live in dom0 (one pair for all). */
+/* Where each guest's kernel and initrd live in dom0: GUEST_KERNEL_DIR/NAME/,
+ * copied from the guest's own root (its modules are that kernel's, even
+ * when a reinstall keeps a guest whose root is older than the ISO's). */
 #define GUEST_KERNEL_DIR "/var/lib/hyperion/guest-kernel"
 /* The hotplug script of their disks (firstboot/hyperion-block.c), installed
  * by the hyperion-firstboot package. */

@@ -523,6 +523,18 @@ static void check_partitions(ParseState *s, MountUse **mounts, size_t *n_mounts)
                                               dname, x->head.name, x->volume_group, x->volume_group);
                 } else if (!isempty(x->volume_group))
                         profile_error(s, where(s, &x->head, k, "VolumeGroup"), "VolumeGroup= is only for a partition with Type=lvm");
+                if (x->preserve) {
+                        const char *why = streq(strempty(x->mount), "/") || streq(strempty(x->mount), "/boot") ||
+                                                          streq(strempty(x->mount), "/boot/efi")
+                                                  ? "the system's own filesystems are made anew on every install"
+                                          : x->type == PART_ESP       ? "the EFI system partition is made anew on every install"
+                                          : x->type == PART_BIOS_GRUB ? "GRUB's core is written anew on every install"
+                                          : x->type == PART_SWAP      ? "a swap partition holds nothing to keep"
+                                                                      : NULL;
+                        if (why)
+                                profile_error(s, where(s, &x->head, k, "Preserve"), "partition '%s/%s' cannot be preserved: %s",
+                                              dname, x->head.name, why);
+                }
                 if (x->type == PART_BIOS_GRUB && d->table != TABLE_GPT)
                         profile_error(s, where(s, &x->head, k, "Type"), "Type=bios_grub needs a disk with Table=gpt");
                 /* FAT32, which UEFI firmware reads, needs 65525 clusters (33M
@@ -574,9 +586,20 @@ static void check_volume_groups(ParseState *s, MountUse **mounts, size_t *n_moun
                         profile_error(s, where(s, &vg->head, SECTION_VOLUME_GROUP, "ExtentSize"),
                                       "ExtentSize= must be a power of two of at least 1M");
                 bool has_pv = false;
-                for (size_t j = 0; j < p->n_partitions; j++)
-                        if (p->partitions[j]->type == PART_LVM && streq(p->partitions[j]->volume_group, vg->head.name))
-                                has_pv = true;
+                for (size_t j = 0; j < p->n_partitions; j++) {
+                        Partition *x = p->partitions[j];
+                        if (x->type != PART_LVM || !streq(strempty(x->volume_group), vg->head.name))
+                                continue;
+                        has_pv = true;
+                        /* A preserved group keeps its physical volumes; a
+                         * physical volume cannot be kept without its group. */
+                        if (x->preserve && !vg->preserve)
+                                profile_error(s, where(s, &x->head, SECTION_PARTITION, "Preserve"),
+                                              "partition '%s/%s' is a physical volume of '%s': it is preserved with its group "
+                                              "(give [VolumeGroup %s] Preserve=yes)",
+                                              x->head.parent, x->head.name, vg->head.name, vg->head.name);
+                        x->preserve = x->preserve || vg->preserve;
+                }
                 if (!has_pv)
                         profile_error(s, vg->head.loc,
                                       "volume group '%s' has no physical volume (give a partition Type=lvm and VolumeGroup=%s)",

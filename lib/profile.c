@@ -78,6 +78,7 @@ static const KeyDef host_keys[] = {
         KEY("RootAuthorizedKeys", K_STRV_LINE, Host, root_authorized_keys),
         KEY("RootPasswordHash", K_STRING, Host, root_password_hash),
         KEY("RootPassword", K_REJECT, Host, root_password),
+        KEY("KeepIdentity", K_BOOL, Host, keep_identity),
 };
 
 static const KeyDef network_keys[] = {
@@ -119,10 +120,12 @@ static const KeyDef partition_keys[] = {
         KEY("Mount", K_STRING, Partition, mount),
         KEY("MountOptions", K_STRING, Partition, mount_options),
         KEY("VolumeGroup", K_STRING, Partition, volume_group),
+        KEY("Preserve", K_BOOL, Partition, preserve),
 };
 
 static const KeyDef volume_group_keys[] = {
         KEY("ExtentSize", K_SIZE, VolumeGroup, extent_size),
+        KEY("Preserve", K_BOOL, VolumeGroup, preserve),
 };
 
 static const KeyDef volume_keys[] = {
@@ -266,6 +269,7 @@ void profile_init_defaults(Profile *p) {
         p->xen.dom0_vcpus = 0;
         p->xen.ballooning = false;
         p->xen.default_entry = true;
+        p->host.keep_identity = true;
         p->xen.command_line = xstrdup("");
         p->xen.dom0_command_line = xstrdup("");
 }

@@ -91,6 +91,7 @@ typedef struct Host {
         char **root_authorized_keys;
         char *root_password_hash;
         char *root_password; /* only so that we can refuse it by name */
+        bool keep_identity;  /* a reinstall carries the old root's SSH host keys and machine-id over */
 } Host;
 
 typedef struct Network {
@@ -136,12 +137,14 @@ typedef struct Partition {
         char *mount;
         char *mount_options;
         char *volume_group;
+        bool preserve; /* kept with its contents on a reinstall (a volume group's PV: set by validation) */
         size_t disk; /* index in Profile.disks, set by validation */
 } Partition;
 
 typedef struct VolumeGroup {
         SectionHead head;
         uint64_t extent_size;
+        bool preserve; /* reused with its volumes on a reinstall */
 } VolumeGroup;
 
 typedef struct Volume {

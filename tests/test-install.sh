@@ -10,7 +10,9 @@
 # is refused; a volume group named vg0 on a disk not formatted is refused
 # by the plan; SIGTERM leaves no mount or loop device and the rerun
 # finishes; a rerun with another profile is refused (--start-over begins
-# again). Needs root and loop devices; says so and skips otherwise.
+# again); a reinstall keeps what the profile preserves, even cut and
+# resumed, and refuses a profile that moves it. Needs root and loop
+# devices; says so and skips otherwise.
 set -u
 bin=$(realpath "$1")
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -186,6 +188,97 @@ grep -q "not the image file the plan was made for" swap.out || fail "swapped ima
 [ "$(stat -c %b d1t.img d500.img | tr '\n' ' ')" = "0 0 " ] || fail "swapped image: something was written"
 rm -f answer
 
+# A reinstall over the finished install, from a changed profile (one more
+# package, one more guest, hadoop's disk grown): the storage partition
+# (Preserve=yes) and vg0 (Preserve=yes) keep what they hold, byte for byte.
+fresh
+run install --yes >install.out 2>&1 || fail "install before the reinstall failed: $(tail -n 5 install.out)"
+cleanup_kernel
+sector() { sfdisk -J d1t.img | python3 -c "import json,sys; p=json.load(sys.stdin)['partitiontable']['partitions'][$1]; print(p['$2'])"; }
+st_start=$(( $(sector 4 start) * 512 )) st_size=$(( $(sector 4 size) * 512 ))
+root_at=$(( $(sector 2 start) * 512 )) root_size=$(( $(sector 2 size) * 512 ))
+dev=$(losetup -f --show -o $st_start --sizelimit $st_size d1t.img)
+echo "kept by the reinstall" >marker.txt
+debugfs -w -R "write marker.txt marker.txt" "$dev" >/dev/null 2>&1 || fail "reinstall: cannot write the marker into storage"
+st_uuid=$(blkid -p -s UUID -o value "$dev")
+losetup -d "$dev"
+root_uuid=$(losetup -f --show -r -o $root_at --sizelimit $root_size d1t.img | { read -r d; blkid -p -s UUID -o value "$d"; losetup -d "$d"; })
+# hadoop-disk's first extent, from LVM's own map of the physical volume.
+pv=$(losetup -f --show -r -o 1048576 --sizelimit 500106813440 d500.img)
+pe_start=$(pvs --driverloaded n --noheadings --units b --nosuffix -o pe_start "$pv" 2>/dev/null | tr -d ' ')
+first=$(lvs --driverloaded n --noheadings -o seg_pe_ranges vg0/hadoop-disk 2>/dev/null | sed 's/.*:\([0-9]*\)-.*/\1/' | tr -d ' ')
+extent=$(vgs --driverloaded n --noheadings --units b --nosuffix -o vg_extent_size vg0 2>/dev/null | tr -d ' ')
+losetup -d "$pv"
+[ -n "$pe_start" ] && [ -n "$first" ] && [ -n "$extent" ] || fail "reinstall: no map of hadoop-disk (pe_start '$pe_start', extent '$first', size '$extent')"
+lv_at=$(( 1048576 + pe_start + first * extent ))
+head -c 4096 /dev/urandom >lv-marker.bin
+dd if=lv-marker.bin of=d500.img bs=4096 seek=$((lv_at / 4096)) conv=notrunc status=none
+lv_marker() { dd if=d500.img bs=4096 skip=$((lv_at / 4096)) count=1 status=none | cmp -s - lv-marker.bin; }
+cp -r "$top/profiles/hyperion" changed
+sed -i 's/^Install=less nano$/Install=less nano htop/' changed/profile.conf
+grep -q htop changed/profile.conf || fail "reinstall: the changed profile has no new package"
+sed -i '/^\[Domain hadoop\]/,/^\[/ s/^Disk=10G$/Disk=12G/' changed/20-guests.conf
+printf '\n[Domain europa]\nType=pv\nMemory=128M\nVCPUs=1\nDisk=2G\nSwap=128M\n' >>changed/20-guests.conf
+rerun=("$bin" --profile changed "${disks[@]}" --root "$tmp/target")
+"${rerun[@]}" plan >re-plan.out 2>&1 || fail "reinstall plan failed: $(tail -n 5 re-plan.out)"
+for want in "^Reinstall plan for host 'hyperion'" "^  preserve: storage .* ext4" "^  new: efi, boot, root, swap$" \
+        "^  reuse: vg0, 6 volumes kept (hadoop-disk hadoop-swap io-disk io-swap tethys-disk tethys-swap)" \
+        "grow vg0/hadoop-disk: from 10G to 12G" "lv vg0/europa-disk: 2G" "check system/storage: its ext4 (UUID $st_uuid"; do
+        grep -q "$want" re-plan.out || fail "reinstall plan: no '$want' in: $(cat re-plan.out)"
+done
+! grep -q "format system/storage\|pv vms/pv\|lv vg0/hadoop-disk" re-plan.out || fail "the reinstall plan writes what it preserves"
+# A power cut in the middle, then the same command: the reinstall carries on.
+HYPERION_FAIL_AT="lv vg0/europa-disk: lvcreate" "${rerun[@]}" install --yes >stop.out 2>&1
+[ $? -eq 137 ] || fail "reinstall cut before europa's lvcreate: $(tail -n 3 stop.out)"
+cleanup_kernel
+"${rerun[@]}" install --yes >re.out 2>&1 || fail "reinstall (resumed) failed: $(tail -n 5 re.out)"
+grep -q "resuming" re.out || fail "the cut reinstall did not resume: $(tail -n 5 re.out)"
+check_reinstalled() { # $1: what
+        local dev lvs
+        dev=$(losetup -f --show -r -o $st_start --sizelimit $st_size d1t.img)
+        [ "$(blkid -p -s UUID -o value "$dev")" = "$st_uuid" ] || { losetup -d "$dev"; fail "$1: the storage filesystem's UUID changed"; }
+        debugfs -R "cat marker.txt" "$dev" 2>/dev/null | cmp -s - marker.txt || { losetup -d "$dev"; fail "$1: the marker in storage is gone"; }
+        losetup -d "$dev"
+        lv_marker || fail "$1: hadoop-disk's bytes changed"
+        dev=$(losetup -f --show -r -o $root_at --sizelimit $root_size d1t.img)
+        [ "$(blkid -p -s UUID -o value "$dev")" != "$root_uuid" ] || { losetup -d "$dev"; fail "$1: the root was not made anew"; }
+        debugfs -R "cat /var/lib/hyperion/install.journal" "$dev" >re-journal.out 2>/dev/null
+        losetup -d "$dev"
+        grep -q "^previous part system/storage 5 $st_start $st_size ext4 $st_uuid preserve$" re-journal.out ||
+                fail "$1: the journal does not carry the installed layout: $(head -n 12 re-journal.out)"
+        [ "$(tail -n 1 re-journal.out)" = storage ] || fail "$1: the journal does not end with 'storage'"
+        dev=$(losetup -f --show -r -o 1048576 --sizelimit 500106813440 d500.img)
+        lvs=$(lvs --driverloaded n --noheadings --units b --nosuffix -o lv_name,lv_size vg0 2>/dev/null | awk '{print $1"="$2}' | sort | tr '\n' ' ')
+        losetup -d "$dev"
+        [ "$lvs" = "europa-disk=2147483648 europa-swap=134217728 hadoop-disk=12884901888 hadoop-swap=4294967296 io-disk=4294967296 io-swap=134217728 tethys-disk=2147483648 tethys-swap=134217728 " ] ||
+                fail "$1: vg0 holds '$lvs'"
+        [ "$(stat -c '%Y %s %b' d3t.img; dd if=d3t.img bs=1M count=16 2>/dev/null | sha256sum)" = "$keep_before" ] ||
+                fail "$1: the data disk (Use=keep) changed"
+        [ -z "$(losetup -j d1t.img; losetup -j d500.img)" ] || fail "$1: loop devices left"
+}
+check_reinstalled "reinstall"
+# Again over the reinstalled host, --wipe given: what is preserved is still kept.
+"${rerun[@]}" install --yes --wipe >re2.out 2>&1 || fail "second reinstall failed: $(tail -n 5 re2.out)"
+root_uuid=$(losetup -f --show -r -o $root_at --sizelimit $root_size d1t.img | { read -r d; blkid -p -s UUID -o value "$d"; losetup -d "$d"; })
+grep -q "^  reuse: vg0, 8 volumes kept" re2.out || fail "second reinstall: $(grep -A3 'volume group' re2.out)"
+dev=$(losetup -f --show -r -o $st_start --sizelimit $st_size d1t.img)
+debugfs -R "cat marker.txt" "$dev" 2>/dev/null | cmp -s - marker.txt || { losetup -d "$dev"; fail "reinstall with --wipe: the storage marker is gone"; }
+losetup -d "$dev"
+lv_marker || fail "reinstall with --wipe: hadoop-disk's bytes changed"
+# A profile that moves the preserved partition (root 1G larger): refused with
+# both layouts side by side, and not one byte of the disks changes.
+cp -r changed moved
+sed -i '/^\[Partition system\/root\]/,/^\[/ s/^Size=15G$/Size=16G/' moved/10-disks.conf
+before=$(disk_state)
+"$bin" --profile moved "${disks[@]}" --root "$tmp/target" install --yes --wipe >moved.out 2>&1 &&
+        fail "a reinstall that moves the preserved storage went ahead: $(tail -n 5 moved.out)"
+for want in "holds an installed hyperion, and this profile cannot reinstall it: 'system/storage' is preserved, and the profile shrinks it" \
+        "installed (start, size, format)" "storage .*ext4 .*| 5: .*preserved"; do
+        grep -q "$want" moved.out || fail "moved storage: no '$want' in: $(cat moved.out)"
+done
+[ "$before" = "$(disk_state)" ] || fail "the refused reinstall wrote to the disks"
+n=$((n + 3))
+
 # A volume group named vg0 on the disk marked ignore: the plan refuses it, naming the disk.
 fresh
 pv=$(losetup -f --show d320.img)
@@ -198,4 +291,4 @@ run install --yes >vg.out 2>&1 && fail "the install took a second vg0"
 
 cleanup_kernel
 cd / && rm -rf --one-file-system "$tmp"
-echo "PASS  test-install.sh: $n installs on image files, $((n - 1)) of them cut (before each of the $points writes, after a step, by SIGTERM) and resumed; swapped image, second vg0 and another profile refused"
+echo "PASS  test-install.sh: $n installs on image files, $((n - 4)) of them cut (before each of the $points writes, after a step, by SIGTERM) and resumed; a reinstall from a changed profile (cut and resumed, then again with --wipe) keeps storage and vg0's volumes byte for byte; a profile moving the preserved partition, a swapped image, a second vg0 and another profile refused"

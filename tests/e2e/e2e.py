@@ -15,7 +15,9 @@ E2E_PROFILE (the profile folder, default profiles/hyperion: a variant of it,
 such as the same machine on bookworm; the checks expect its disks, volumes,
 guests and dom0 memory),
 E2E_SECOND_INSTALL=0 (no second install onto fresh disks: saves ~4 min,
-the host-identity-second-install check is then a SKIP), E2E_LOAD (which
+the host-identity-second-install check is then a SKIP), E2E_REINSTALL=0 (no
+reinstall from a changed profile: saves ~15 min, its checks are then SKIP),
+E2E_LOAD (which
 Xen boot runs on a loaded host: "first" (default), "second", "both" or
 "none"), E2E_BUDGET_MIN (the
 run's time budget in minutes, default 60), HYPERION_QEMU_ACCEL=kvm (default:
@@ -84,13 +86,23 @@ REPORT_GUEST_RX = (r"hyperion-guests: guest (\S+) (?:id (\d+) memory (\S+) state
                    r" failed units (\S+)|NOT up[^\r\n]*)|not running[^\r\n]*)")
 REPORT_DONE_RX = rb"hyperion-guests: report done"
 
+# The reinstall: the profile changed as an administrator would (one more
+# package, one more guest, hadoop's disk grown), over the installed disks.
+REINSTALL_PACKAGE = "htop"
+REINSTALL_GUEST = ("europa", "128M", 128 * MiB)
+REINSTALL_HADOOP_DISK = 12 * GiB
+MARKER = "/srv/storage/hyperion-e2e-marker"
+GUEST_MARKER = "/root/hyperion-e2e-marker"
+
 CHECKS = [
     "iso-build", "iso-clean", "bios-usb", "bios-cd",
     "install", "data-3t-install", "boot-xen", "guests-first-boot", "dom0-memory",
     "guests-inside-first-boot", "console-logs",
     "second-reboot", "guests-second-boot", "guests-inside-second-boot",
     "gpt-1t", "lvm-500g", "grub-default-xen", "xen-config",
-    "data-3t", "blank-320g", "host-identity-iso", "host-identity-second-install",
+    "data-3t", "blank-320g", "host-identity-iso",
+    "reinstall-iso-build", "reinstall", "reinstall-boot", "guests-reinstalled", "guests-inside-reinstalled",
+    "reinstall-kept", "reinstall-offline", "host-identity-second-install",
     "cleanup",
 ]
 
@@ -131,6 +143,12 @@ class Run:
         self.load = os.environ.get("E2E_LOAD", "first")
         self.hogs = []
         self.second_install = os.environ.get("E2E_SECOND_INSTALL", "1") != "0"
+        self.reinstall = os.environ.get("E2E_REINSTALL", "1") != "0"
+        self.profile2 = os.path.join(self.work, "profile", "changed", os.path.basename(self.profile_src))
+        self.iso2 = os.path.join(self.work, "hyperion-changed.iso")
+        self.reinstall_build = None   # (thread, result) of the changed profile's build
+        # What the installed host runs: the profile's guests, then the changed one's.
+        self.guests, self.swaps, self.lvs = dict(GUESTS), dict(SWAPS), dict(LVS_500G)
         budget = float(os.environ.get("E2E_BUDGET_MIN", "60"))
         self.t0 = time.time()
         self.deadline = self.t0 + budget * 60
@@ -139,7 +157,7 @@ class Run:
         self.logs = []
         self.machines = []
         self.started = []        # every machine ever made, for the cleanup check
-        self.builder = None
+        self.builders = []
         self.res = images.Resources(self.work)
         self.iso = os.path.join(self.work, "hyperion.iso")
         self.disks = {}
@@ -241,20 +259,45 @@ class Run:
         with open(os.path.join(self.profile, "99-e2e-ssh.conf"), "w") as f:
             f.write("# make e2e: root's key of this test run, on dom0 and in every guest.\n"
                     f"[Host]\nRootAuthorizedKeys={self.ssh.public}\n")
+        if self.reinstall:
+            self.change_profile()
         self.say(f"work folder {self.work}; accel {'kvm' if os.environ.get('HYPERION_QEMU_ACCEL') == 'kvm' else 'tcg'};"
                  f" budget {(self.deadline - self.t0) / 60:.0f} min")
 
-    def build_iso(self):
+    def change_profile(self):
+        """The profile an administrator changes before a reinstall: one more
+        package, one more guest, hadoop's disk larger."""
+        shutil.copytree(self.profile, self.profile2)
+        for name, edit in (("profile.conf", lambda t: re.sub(r"^\[Packages\]\n", "[Packages]\nInstall=" + REINSTALL_PACKAGE
+                                                              + "\n", t, count=1, flags=re.M)),
+                           ("20-guests.conf", lambda t: re.sub(r"(\[Domain hadoop\][^\[]*?^)Disk=\S+$",
+                                                               rf"\1Disk={REINSTALL_HADOOP_DISK // GiB}G", t, count=1,
+                                                               flags=re.M | re.S))):
+            path = os.path.join(self.profile2, name)
+            with open(path) as f:
+                text = f.read()
+            new = edit(text)
+            if new == text:
+                sys.exit(f"make e2e: cannot change {path} for the reinstall (E2E_REINSTALL=0 skips it)")
+            with open(path, "w") as f:
+                f.write(new)
+        name, memory, swap = REINSTALL_GUEST
+        with open(os.path.join(self.profile2, "20-guests.conf"), "a") as f:
+            f.write(f"\n# make e2e: a guest new at the reinstall.\n[Domain {name}]\nType=pv\nMemory={memory}\nVCPUs=1\n"
+                    f"Disk=2G\nSwap={memory}\n")
+
+    def build_iso(self, profile=None, iso=None, name="iso-build", label="hyperion-build"):
+        profile, iso = profile or self.profile, iso or self.iso
         builder = os.path.join(ROOT, "build", "hyperion-build")
-        log = self.iso + ".log"          # the builder's own log, beside the ISO
-        argv = [builder, "--profile", self.profile, "--output", self.iso,
+        log = iso + ".log"          # the builder's own log, beside the ISO
+        argv = [builder, "--profile", profile, "--output", iso,
                 "--cache", self.cache, "--source", ROOT]
         overlay = os.path.join(os.path.dirname(os.path.dirname(self.profile_src)), "overlays",
                                os.path.basename(self.profile_src))
         if os.path.isdir(overlay):
             argv += ["--overlays", overlay]
         self.say("building the ISO: " + " ".join(argv))
-        for f in (self.iso, self.iso + ".sha256"):
+        for f in (iso, iso + ".sha256"):
             if os.path.exists(f):
                 os.unlink(f)
         t = time.time()
@@ -267,31 +310,36 @@ class Run:
                 line = re.sub(r"\b([a-z]+)://[^/\s]+", r"\1://…", raw.decode("utf-8", "replace").rstrip())
                 tail.append(line)
                 if line.startswith("==>") or line.startswith("built "):
-                    self.say("  hyperion-build: " + line)
+                    self.say(f"  {label}: " + line)
 
-        self.builder = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, cwd=ROOT)
-        reader = threading.Thread(target=read, args=(self.builder.stdout,), daemon=True)
+        b = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT)
+        with self.lock:
+            self.builders.append(b)
+        reader = threading.Thread(target=read, args=(b.stdout,), daemon=True)
         reader.start()
         try:
-            rc = self.builder.wait(self.left(T["build"]))
+            rc = b.wait(self.left(T["build"]))
         except subprocess.TimeoutExpired:
-            self.kill_builder()
+            self.kill_builder(b)
             rc = "timeout"
         reader.join(10)
-        self.builder = None
+        with self.lock:
+            self.builders.remove(b)
         took = time.time() - t
-        self.timing("ISO build", took)
-        if rc == 0 and os.path.exists(self.iso):
-            size = os.path.getsize(self.iso)
-            self.result("iso-build", "PASS", f"{self.iso}, {human(size)}, built in {took:.0f} s (its log: {log})")
+        self.timing("ISO build" if name == "iso-build" else f"ISO build ({label})", took)
+        if rc == 0 and os.path.exists(iso):
+            size = os.path.getsize(iso)
+            self.result(name, "PASS", f"{iso}, {human(size)}, built in {took:.0f} s (its log: {log})")
             return True
-        self.result("iso-build", "FAIL", f"hyperion-build: exit {rc} after {took:.0f} s (its log: {log});"
+        self.result(name, "FAIL", f"hyperion-build: exit {rc} after {took:.0f} s (its log: {log});"
                     " last lines:\n" + indent("\n".join(tail)))
         return False
 
-    def kill_builder(self):
-        b = self.builder
+    def kill_builder(self, b=None):
+        for one in [b] if b else list(self.builders):
+            self.kill_one_builder(one)
+
+    def kill_one_builder(self, b):
         if b and b.poll() is None:
             b.terminate()             # the builder undoes its own mounts
             try:
@@ -382,12 +430,13 @@ class Run:
         self.say(f"disks in {os.path.dirname(self.disks['3t'])}: 3T data disk, {len(self.data_sums)} files,"
                  f" {len(self.data_map)} non-zero 4 KiB blocks, sha256 {self.data_digest[:16]}…")
 
-    def install(self, disks, log_name, vars_path, label):
+    def install(self, disks, log_name, vars_path, label, iso=None, plan=None):
         """Boot the ISO (USB stick) with the disks, select the unattended
         serial entry, wait for the end of the install and the reset.
-        Returns (ok, evidence, timings)."""
+        Returns (ok, evidence, timings); plan gets the installer's output up
+        to its end."""
         m = self.machine(label, "uefi", self.log_path(log_name), vars_path=vars_path)
-        m.add_usb_disk(self.iso, readonly=True)
+        m.add_usb_disk(iso or self.iso, readonly=True)
         self.sata(m, disks)
         tm = {}
         try:
@@ -402,6 +451,8 @@ class Run:
                              self.left(T["install"]))
             tm["install"] = time.time() - t
             line = hit.group(1).decode("utf-8", "replace").strip()
+            if plan is not None:
+                plan.append(m.text())
             if not line.startswith("install finished"):
                 return False, f"the installer says {line!r}; last lines:\n" + indent(m.tail(30)), tm
             self.say(f"{label}: {line}")
@@ -539,7 +590,7 @@ class Run:
             self.result(name, "FAIL", info["report_error"])
             return
         bad = []
-        for g, memory in GUESTS.items():
+        for g, memory in self.guests.items():
             got = info["guests"].get(g)
             if not got:
                 bad.append(f"{g}: not in the report")
@@ -555,7 +606,7 @@ class Run:
                + (", loaded host)" if info["loaded"] else ")") if "report_at" in info else ""
         errors = ("\n    errors on the console:\n" + indent("\n".join(info["errors"][-8:]))) if info["errors"] else ""
         self.ok(name, not bad, ("; ".join(bad) + " -- report:\n" + indent(lines) + errors) if bad
-                else f"3 guests up{when}:\n" + indent(lines) + errors)
+                else f"{len(self.guests)} guests up{when}:\n" + indent(lines) + errors)
 
     def inside_check(self, m, info, name, consoles=None):
         """dom0 and each guest read from inside over SSH (dom0 with the test's
@@ -579,13 +630,13 @@ class Run:
                 if consoles:
                     self.result(consoles, "FAIL", "no SSH to dom0")
                 return
-            host = inside.host_facts(self.ssh, GUESTS)
+            host = inside.host_facts(self.ssh, self.guests)
             bad, good, cons_bad, cons_good = [], [], [], []
             if host["failed"]:
                 bad.append("dom0: failed units: " + ", ".join(l.split()[0] for l in host["failed"]))
             if host["timeouts"]:
                 bad.append("dom0: start jobs with a deadline: " + ", ".join(host["timeouts"]))
-            for g in GUESTS:
+            for g in self.guests:
                 rep = info["guests"].get(g) or {}
                 con = inside.console_facts(host["consoles"][g], g, host["offset"])
                 if not host["consoles"][g]:
@@ -614,7 +665,7 @@ class Run:
                 if gf["root"] != "/dev/xvda" or disks.get("xvda") != f"/dev/vg0/{g}-disk":
                     mine.append(f"/ is {gf['root']} (xvda's back end {disks.get('xvda')})")
                 swaps = [w for w in gf["swaps"] if w]
-                want_kib = SWAPS[g] // 1024 - 8
+                want_kib = self.swaps[g] // 1024 - 8
                 if not swaps or swaps[0][0] != "/dev/xvdb" or int(swaps[0][2]) < want_kib \
                         or disks.get("xvdb") != f"/dev/vg0/{g}-swap":
                     mine.append(f"swaps {swaps} (xvdb's back end {disks.get('xvdb')})")
@@ -639,6 +690,7 @@ class Run:
                                 f" {LOCALE}, {TIMEZONE}; as the report says")
                 if con["opened"] and gf["ssh_at"]:
                     self.timing(f"{info['label']}: {g} creation -> SSH", gf["ssh_at"] - con["opened"])
+                info.setdefault("addresses", {})[g] = addr
             load = " (loaded host)" if info["loaded"] else ""
             self.ok(name, not bad, ("; ".join(bad) + "\n    -- " if bad else f"over SSH{load}: ") + "; ".join(good))
             if consoles:
@@ -684,8 +736,37 @@ class Run:
             self.stop(m)
             return False, time.time() - t, tail
 
+    def start_reinstall_build(self):
+        """The changed profile's ISO, built while the first boot runs (that
+        boot is the loaded one: a build beside qemu is what loads a home
+        server)."""
+        if not self.reinstall:
+            return
+        th = threading.Thread(target=lambda: self.build_iso(self.profile2, self.iso2, "reinstall-iso-build",
+                                                            "hyperion-build (changed profile)"), daemon=True)
+        th.start()
+        self.reinstall_build = th
+
+    def mark(self, info):
+        """Before the reinstall, over SSH: a marker in /srv/storage (dom0) and
+        one in hadoop's root filesystem."""
+        self.markers = {}
+        if not self.reinstall or "error" in info:
+            return
+        token = hashlib.sha256(os.urandom(16)).hexdigest()[:32]
+        rc, out, err = self.ssh.run("dom0", f"echo {token} > {MARKER} && sync && cat {MARKER}")
+        if rc == 0 and out.strip() == token:
+            self.markers["dom0"] = token
+        addr = info.get("addresses", {}).get("hadoop")
+        if addr:
+            rc, out, err = self.ssh.run(addr, f"echo {token}-hadoop > {GUEST_MARKER} && sync && cat {GUEST_MARKER}")
+            if rc == 0 and out.strip() == token + "-hadoop":
+                self.markers["hadoop"] = token + "-hadoop"
+        self.say(f"markers for the reinstall: {', '.join(self.markers) or 'none written'}")
+
     def installed_phase(self):
         t_done = self.t_install_done
+        self.start_reinstall_build()
         m, first = self.boot_installed("3-first-boot", "first-boot", loaded=self.load in ("first", "both"))
         if "t_login" in first:
             self.timing("reboot to dom0 (install done -> dom0 login)", first["t_login"] - t_done)
@@ -724,6 +805,7 @@ class Run:
         self.guests_check("guests-second-boot", second)
         self.inside_check(m2, second, "guests-inside-second-boot")
         self.load_off()
+        self.mark(second)
         # Power off, cleanly if the keyboard works, so that the disks are
         # read offline in a clean state.
         if "error" not in second:
@@ -791,12 +873,12 @@ class Run:
         others = [f"{vg}/{lv}" for vg, lv, _ in lvs if vg != "vg0"]
         if not pvs or pvs[0][1] != "vg0":
             bad.append(f"the PV is not in vg0: {pvs}")
-        for lv, size in LVS_500G.items():
+        for lv, size in self.lvs.items():
             if lv not in got:
                 bad.append(f"no {lv}")
             elif got[lv] != size:
                 bad.append(f"{lv} is {human(got[lv])}, expected {human(size)}")
-        extra = sorted(set(got) - set(LVS_500G)) + others
+        extra = sorted(set(got) - set(self.lvs)) + others
         if extra:
             bad.append("unexpected volumes: " + ", ".join(extra))
         desc = ", ".join(f"{lv} {human(size)}" for lv, size in got.items())
@@ -969,6 +1051,108 @@ class Run:
                 f" machine-id {mid.decode('ascii', 'replace')}; the ISO has no ssh_host_* and an empty machine-id,"
                 " so none equals the ISO's")
 
+    def reinstall_phase(self):
+        names = ["reinstall-iso-build", "reinstall", "reinstall-boot", "guests-reinstalled", "guests-inside-reinstalled",
+                 "reinstall-kept", "reinstall-offline"]
+        if not self.reinstall:
+            for n in names:
+                self.result(n, "SKIP", "E2E_REINSTALL=0: no reinstall")
+            return
+        if self.reinstall_build:
+            while self.reinstall_build.is_alive():
+                self.reinstall_build.join(1)
+        else:
+            self.build_iso(self.profile2, self.iso2, "reinstall-iso-build", "hyperion-build (changed profile)")
+        if self.results.get("reinstall-iso-build", ("FAIL",))[0] != "PASS":
+            return
+        self.say("reinstall: the changed profile's ISO as a USB stick, the same disks; unattended install entry")
+        plan = []
+        ok, evidence, tm = self.install(self.disks, "6-reinstall", self.vars, "reinstall", iso=self.iso2, plan=plan)
+        text = plan[0] if plan else ""
+        want = ["Reinstall plan for host", "  preserve: storage ", "  reuse: vg0, 6 volumes kept",
+                f"grow vg0/hadoop-disk: from 10G to {REINSTALL_HADOOP_DISK // GiB}G", f"lv vg0/{REINSTALL_GUEST[0]}-disk",
+                "check system/storage: its ext4", f"guest hadoop: its volumes kept"]
+        missing = [w for w in want if w not in text]
+        if "install" in tm:
+            self.timing("reinstall", tm["install"])
+        first = next((s for label, s in self.timings if label == "install"), None)
+        took = tm.get("install")
+        speed = f"; the reinstall took {took:.0f} s, the first install {first:.0f} s" if took and first else ""
+        lines = [l.strip() for l in re.findall(r"[^\r\n]*(?:preserve: |reuse: |  new: |not in the profile)[^\r\n]*", text)]
+        self.ok("reinstall", ok and not missing,
+                ("the plan lacks: " + "; ".join(repr(w) for w in missing) + " -- " if missing else "")
+                + evidence + speed + ("\n" + indent("\n".join(lines)) if lines else ""))
+        if not ok:
+            return
+        name, memory, swap = REINSTALL_GUEST
+        self.guests[name], self.swaps[name] = memory, swap
+        self.lvs.update({"hadoop-disk": REINSTALL_HADOOP_DISK, f"{name}-disk": 2 * GiB, f"{name}-swap": swap})
+        m, info = self.boot_installed("7-reinstalled-boot", "reinstalled-boot")
+        if "error" in info:
+            self.result("reinstall-boot", "FAIL", f"after the reinstall, from the disks: {info['error']}")
+        else:
+            self.result("reinstall-boot", "PASS", f"OVMF {info['firmware']}; Xen at {info['xen_at']:.0f} s; dom0 login"
+                        f" prompt at {info['login_at']:.0f} s (log {m.log_path})")
+        self.guests_check("guests-reinstalled", info)
+        self.inside_check(m, info, "guests-inside-reinstalled")
+        self.kept_check(info)
+        if "error" not in info:
+            clean, took, _ = self.ctrl_alt_del(m, "power-off after the reinstall", floor=60)
+            self.say(f"power-off: {'clean' if clean else 'hard'} in {took:.0f} s")
+        self.stop(m)
+        try:
+            self.reinstall_offline()
+        except (RuntimeError, OSError, ValueError, KeyError, IndexError) as e:
+            self.result("reinstall-offline", "FAIL", f"{type(e).__name__}: {e}")
+
+    def kept_check(self, info):
+        """Over SSH after the reinstall: the markers, the new package."""
+        if "error" in info:
+            self.result("reinstall-kept", "FAIL", "dom0 not reached")
+            return
+        bad, good = [], []
+        if "dom0" not in self.markers or "hadoop" not in self.markers:
+            bad.append(f"the markers were not written before the reinstall ({', '.join(self.markers) or 'none'})")
+        rc, out, _ = self.ssh.run("dom0", f"cat {MARKER}; dpkg-query -W -f='${{Status}}\\n' {REINSTALL_PACKAGE}")
+        got = out.split("\n")
+        if self.markers.get("dom0"):
+            (good if got and got[0].strip() == self.markers["dom0"] else bad).append(f"dom0 {MARKER}: {got[0].strip()!r}")
+        (good if "install ok installed" in out else bad).append(f"{REINSTALL_PACKAGE}: {got[1].strip() if len(got) > 1 else 'not installed'}")
+        addr = info.get("addresses", {}).get("hadoop")
+        if addr and self.markers.get("hadoop"):
+            rc, out, _ = self.ssh.run(addr, f"cat {GUEST_MARKER}; df -B1 --output=size / | tail -n 1")
+            got = out.split("\n")
+            (good if got[0].strip() == self.markers["hadoop"] else bad).append(f"hadoop {GUEST_MARKER}: {got[0].strip()!r}")
+            size = int(got[1]) if len(got) > 1 and got[1].strip().isdigit() else 0
+            (good if size > REINSTALL_HADOOP_DISK * 9 // 10 else bad).append(f"hadoop's / is {human(size)}")
+        else:
+            bad.append("hadoop not reached over SSH")
+        self.ok("reinstall-kept", not bad, "; ".join(bad + ["--"] + good if bad else good))
+
+    def reinstall_offline(self):
+        """After the reinstall, the disks offline: vg0's volumes (grown, new),
+        the 3T disk's files, the same SSH host keys and machine-id."""
+        bad, good = [], []
+        table = images.sfdisk(self.disks["500g"])
+        p = table["partitions"][0]
+        lvs, _ = images.lvs(self.res, self.disks["500g"], p["start"] * SECTOR)
+        got = {lv: size for vg, lv, size in lvs if vg == "vg0"}
+        if got != self.lvs:
+            bad.append("vg0: " + ", ".join(f"{k} {human(v)}" for k, v in sorted(got.items())))
+        else:
+            good.append(f"vg0: {len(got)} volumes as the changed profile says (hadoop-disk {human(got['hadoop-disk'])})")
+        changed = [rel for rel, want in sorted(self.data_sums.items())
+                   if hashlib.sha256(images.read_fs_file(self.disks["3t"], self.data_start, rel) or b"").hexdigest() != want]
+        (bad if changed else good).append(f"3T data: {len(self.data_sums) - len(changed)} of {len(self.data_sums)} files identical")
+        before = getattr(self, "installed_ids", {})
+        after = self.identity(self.disks["1t"])
+        diff = [k for k in before if before[k].strip() != after.get(k, b"").strip()]
+        if not before:
+            bad.append("no identity read before the reinstall")
+        (bad if diff else good).append(f"identity: {', '.join(diff)} changed" if diff else
+                                       f"the same {len(before)} identity files as before (SSH host keys, machine-id)")
+        self.ok("reinstall-offline", not bad, "; ".join(bad + ["--"] + good if bad else good))
+
     def second_install_phase(self):
         if not self.second_install:
             self.result("host-identity-second-install", "SKIP",
@@ -1081,6 +1265,7 @@ def main():
             if r.step("install", r.install_phase):
                 r.step("boot-xen", r.installed_phase)
             r.offline_checks()
+            r.step("reinstall", r.reinstall_phase)
             r.step("host-identity-second-install", r.second_install_phase)
     except (Interrupted, KeyboardInterrupt) as e:
         interrupted = f"interrupted by {e or 'SIGINT'}"

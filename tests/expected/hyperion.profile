@@ -27,6 +27,7 @@ Keymap=fr
 Timezone=Europe/Paris
 RootAuthorizedKeys=
 RootPasswordHash=
+KeepIdentity=yes
 
 [Network]
 Bridge=xenbr0
@@ -103,6 +104,7 @@ Label=
 Mount=/boot/efi
 MountOptions=defaults
 VolumeGroup=
+Preserve=no
 
 [Partition system/boot]
 Size=256M
@@ -112,6 +114,7 @@ Label=
 Mount=/boot
 MountOptions=defaults
 VolumeGroup=
+Preserve=no
 
 [Partition system/root]
 Size=15G
@@ -121,6 +124,7 @@ Label=
 Mount=/
 MountOptions=defaults
 VolumeGroup=
+Preserve=no
 
 [Partition system/swap]
 Size=8G
@@ -130,6 +134,7 @@ Label=
 Mount=
 MountOptions=defaults
 VolumeGroup=
+Preserve=no
 
 [Partition system/storage]
 Size=rest
@@ -139,6 +144,7 @@ Label=
 Mount=/srv/storage
 MountOptions=defaults
 VolumeGroup=
+Preserve=yes
 
 [Partition vms/pv]
 Size=rest
@@ -148,9 +154,11 @@ Label=
 Mount=
 MountOptions=defaults
 VolumeGroup=vg0
+Preserve=yes
 
 [VolumeGroup vg0]
 ExtentSize=4M
+Preserve=yes
 
 [Domain hadoop]
 Type=pv
