@@ -346,6 +346,13 @@ static char *side_by_side(const PlanDisk *pd, char *const *previous) {
                 strv_consume(&lines, xasprintf("    %-12s %-32s | %u: %s %s%s", x->part->head.name, old, x->number,
                                                format_size_human(c, x->start), format_size_human(d, x->size),
                                                x->part->preserve ? "  preserved" : ""));
+                /* Sizes that round alike but differ: the bytes too. */
+                if (x->part->preserve && w && (word_u64(w, 3) != x->start || word_u64(w, 4) != x->size)) {
+                        _cleanup_free_ char *bytes = xasprintf("%llu %llu (bytes)", (unsigned long long) word_u64(w, 3),
+                                                               (unsigned long long) word_u64(w, 4));
+                        strv_consume(&lines, xasprintf("    %-12s %-32s | %llu %llu (bytes)", "", bytes,
+                                                       (unsigned long long) x->start, (unsigned long long) x->size));
+                }
         }
         /* Partitions of the installed layout the profile no longer has. */
         _cleanup_free_ char *prefix = xasprintf("%s/", pd->disk->head.name);
@@ -393,10 +400,12 @@ static void reinstall_disks(Plan *plan, const PlanOptions *o, char ***errors) {
                                 continue;
                         }
                         if (word_u64(w, 2) != x->number || word_u64(w, 3) != x->start || word_u64(w, 4) != x->size) {
-                                strv_consume(&why, xasprintf("'%s' is preserved, and the profile %s it", id,
-                                                             word_u64(w, 4) > x->size   ? "shrinks"
-                                                             : word_u64(w, 4) < x->size ? "grows"
-                                                                                        : "moves"));
+                                const char *size = word_u64(w, 4) > x->size   ? "shrinks"
+                                                   : word_u64(w, 4) < x->size ? "grows"
+                                                                              : NULL;
+                                bool moved = word_u64(w, 3) != x->start || word_u64(w, 2) != x->number;
+                                strv_consume(&why, xasprintf("'%s' is preserved, and the profile %s%s%s it", id, moved ? "moves" : "",
+                                                             moved && size ? " and " : "", strempty(size)));
                                 continue;
                         }
                         if (!have || have->start != x->start || have->size != x->size) {
@@ -447,7 +456,8 @@ static void check_reinstall_wipe(PlanDisk *pd, const PlanOptions *o, char ***err
         for (size_t j = 0; j < pd->n_parts; j++) {
                 const PlanPartition *x = &pd->parts[j];
                 const ProbedPart *have = probed_part(pd->dev, x->number);
-                if (x->keep || system_partition(x->part) || !have || !have->fstype)
+                /* A preserved one is never formatted (or the plan was refused). */
+                if (x->keep || x->part->preserve || system_partition(x->part) || !have || !have->fstype)
                         continue;
                 strv_consume(&lost, xasprintf("'%s' (%s%s%s)", x->part->head.name, have->fstype, isempty(x->part->mount) ? "" : " at ",
                                               strempty(x->part->mount)));

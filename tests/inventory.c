@@ -80,6 +80,8 @@ static int handler(void *user, const char *section, const char *name, const char
                         s->opts->wipe = yes(value);
                 else if (streq(name, "Unattended"))
                         s->opts->unattended = yes(value);
+                else if (streq(name, "Previous"))
+                        strv_push(&s->opts->previous, value);
                 return 1;
         }
         if (!startswith(section, "Disk "))
@@ -143,6 +145,27 @@ static int handler(void *user, const char *section, const char *name, const char
                         .uuid = field(w[5]),
                         .vg = w[6] ? field(w[6]) : NULL,
                 };
+        } else if (streq(name, "Volume")) {
+                /* PARTNUMBER NAME SIZE: a logical volume in the metadata of that physical volume */
+                _cleanup_strv_free_ char **w = strv_split_ws(value);
+                ProbedPart *x = NULL;
+                for (size_t i = 0; strv_length(w) == 3 && i < d->n_parts; i++)
+                        if (d->parts[i].number == (unsigned) atoi(w[0]))
+                                x = &d->parts[i];
+                if (!x || !x->vg)
+                        return 0;
+                if (!x->lvm.vg) {
+                        x->lvm.vg = xstrdup(x->vg);
+                        x->lvm.extent_size = UINT64_C(4) << 20;
+                }
+                x->lvm.lvs = xrealloc(x->lvm.lvs, (x->lvm.n_lvs + 1) * sizeof(LvmVolume));
+                x->lvm.lvs[x->lvm.n_lvs++] = (LvmVolume) { .name = xstrdup(w[1]), .size = size_or_die(s, w[2]) };
+        } else if (streq(name, "Used")) {
+                /* PARTNUMBER BYTES: an ext4's use */
+                _cleanup_strv_free_ char **w = strv_split_ws(value);
+                for (size_t i = 0; strv_length(w) == 2 && i < d->n_parts; i++)
+                        if (d->parts[i].number == (unsigned) atoi(w[0]))
+                                d->parts[i].fs_used = size_or_die(s, w[1]);
         } else
                 return 0;
         return 1;

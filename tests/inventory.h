@@ -10,6 +10,7 @@
 typedef struct InventoryOptions {
         char *profile; /* relative to the source tree; default profiles/hyperion */
         bool wipe, unattended;
+        char **previous; /* Previous= lines: an installed system's layout (a reinstall) */
 } InventoryOptions;
 
 int inventory_load(const char *path, Inventory *inv, InventoryOptions *opts);

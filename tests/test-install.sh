@@ -272,7 +272,7 @@ sed -i '/^\[Partition system\/root\]/,/^\[/ s/^Size=15G$/Size=16G/' moved/10-dis
 before=$(disk_state)
 "$bin" --profile moved "${disks[@]}" --root "$tmp/target" install --yes --wipe >moved.out 2>&1 &&
         fail "a reinstall that moves the preserved storage went ahead: $(tail -n 5 moved.out)"
-for want in "holds an installed hyperion, and this profile cannot reinstall it: 'system/storage' is preserved, and the profile shrinks it" \
+for want in "holds an installed hyperion, and this profile cannot reinstall it: 'system/storage' is preserved, and the profile moves and shrinks it" \
         "installed (start, size, format)" "storage .*ext4 .*| 5: .*preserved"; do
         grep -q "$want" moved.out || fail "moved storage: no '$want' in: $(cat moved.out)"
 done

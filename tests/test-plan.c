@@ -77,7 +77,8 @@ static void test_golden_plans(void **state) {
                 InventoryOptions io;
                 assert_int_equal(inventory_load(path, &inv, &io), 0);
                 Profile *p = load_profile(io.profile);
-                PlanOptions o = { .wipe = io.wipe, .unattended = io.unattended };
+                PlanOptions o = { .wipe = io.wipe, .unattended = io.unattended, .previous = io.previous,
+                                  .previous_found = io.previous != NULL };
                 _cleanup_free_ char *got = plan_text(p, &inv, &o);
                 /* Twice: the same bytes for the same input. */
                 _cleanup_free_ char *again = plan_text(p, &inv, &o);
@@ -93,6 +94,7 @@ static void test_golden_plans(void **state) {
                 cases++;
                 profile_free(p);
                 free(io.profile);
+                strv_free(io.previous);
                 inventory_release(&inv);
         }
         free(list);
