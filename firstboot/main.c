@@ -196,7 +196,7 @@ static int make_plan(const Profile *p, Inventory *inv, Plan **ret, Journal *resu
         PlanOptions o = { .wipe = arg_wipe || arg_start_over, .unattended = unattended() };
         _cleanup_strv_free_ char **errors = NULL, **ignored = NULL, **resumable = xcalloc(1, sizeof(char *));
         _cleanup_(plan_freep) Plan *layout = NULL;
-        PlanOptions all = { .wipe = true };
+        PlanOptions all = { .wipe = true, .layout_only = true };
         _cleanup_free_ char *text = plan_make(p, inv, &all, &layout, &ignored) == 0 ? read_disk_journal(layout) : NULL;
         Journal j = {};
         if (text && !arg_start_over) {
@@ -212,7 +212,7 @@ static int make_plan(const Profile *p, Inventory *inv, Plan **ret, Journal *resu
                         /* An interrupted reinstall: the same reinstall, planned
                          * from the layout it started from, carries on. */
                         o.previous = j.previous;
-                        PlanOptions again = { .wipe = true, .previous = j.previous };
+                        PlanOptions again = { .wipe = true, .layout_only = true, .previous = j.previous };
                         _cleanup_(plan_freep) Plan *re = NULL;
                         _cleanup_strv_free_ char **errs = NULL;
                         if (plan_make(p, inv, &again, &re, &errs) == 0 && streq(j.identity, re->identity)) {
@@ -334,7 +334,7 @@ static int cmd_status(void) {
                         return 1;
                 Inventory inv = {};
                 int r = arg_disks ? probe_paths(arg_disks, &inv) : probe_system(&inv);
-                PlanOptions all = { .wipe = true };
+                PlanOptions all = { .wipe = true, .layout_only = true };
                 _cleanup_(plan_freep) Plan *layout = NULL;
                 _cleanup_strv_free_ char **ignored = NULL;
                 if (r >= 0 && plan_make(p, &inv, &all, &layout, &ignored) == 0) {

@@ -1281,11 +1281,13 @@ int plan_make(const Profile *p, const Inventory *inv, const PlanOptions *o, Plan
         check_existing_groups(plan, errors);
         plan_groups(plan, errors);
         reinstall_groups(plan, plan->previous, errors);
-        for (size_t i = 0; i < plan->n_disks; i++)
+        for (size_t i = 0; i < plan->n_disks && !o->layout_only; i++)
                 check_in_use(plan, &plan->disks[i], errors);
-        check_memory(plan, errors);
-        choose_nic(plan, errors);
-        check_preconditions(plan, errors);
+        if (!o->layout_only) {
+                check_memory(plan, errors);
+                choose_nic(plan, errors);
+                check_preconditions(plan, errors);
+        }
         if ((*errors)[0])
                 return -EINVAL;
         choose_uuids(plan);

@@ -156,6 +156,8 @@ typedef struct PlanOptions {
         char **resumable;  /* disks an interrupted install of this plan partitioned
                             * (its journal says so, the table is the planned one) */
         char **previous;   /* a reinstall: the layout lines of the installed system */
+        bool layout_only;  /* only the disks and their layout (to find a journal on
+                            * them): nothing that may hold them now is an error */
         bool previous_found; /* they come from a finished journal: its volumes are
                               * read again from the disks (an interrupted reinstall's
                               * "previous" lines are used as they are) */
