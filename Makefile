@@ -36,8 +36,9 @@ LVM_LIBS  := -llvm2cmd
 
 LIB_SRC       := $(wildcard lib/*.c)
 BUILD_SRC     := $(wildcard builder/*.c)
-# hyperion-block is a program of its own: the guests' disks' hotplug script.
-FIRSTBOOT_SRC := $(filter-out firstboot/hyperion-block.c,$(wildcard firstboot/*.c))
+# hyperion-block and hyperion-vif are programs of their own: the hotplug
+# scripts of the guests' disks and network interfaces.
+FIRSTBOOT_SRC := $(filter-out firstboot/hyperion-block.c firstboot/hyperion-vif.c,$(wildcard firstboot/*.c))
 TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 
 # Debian packages: to build, to run the tests, to build images.
@@ -46,7 +47,7 @@ DEPS_TEST  := libcmocka-dev xz-utils clang libclang-rt-14-dev python3 openssh-cl
 DEPS_RUN   := debootstrap debian-archive-keyring gpgv squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
 DEPS_E2E   := qemu-system-x86 ovmf seabios xorriso fdisk lvm2 e2fsprogs python3 util-linux openssh-client
 
-all: build/hyperion-build build/hyperion-firstboot build/hyperion-block
+all: build/hyperion-build build/hyperion-firstboot build/hyperion-block build/hyperion-vif
 
 # Objects: build/ (plain) and build-san/ (sanitizers), same rules.
 define objrules
@@ -69,6 +70,10 @@ build/hyperion-build: $(patsubst %.c,build/%.o,$(BUILD_SRC) $(LIB_SRC))
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,$(BUILD_PKGS))
 
 build/hyperion-block: build/firstboot/hyperion-block.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,xenstore)
+
+build/hyperion-vif: build/firstboot/hyperion-vif.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,xenstore)
 
@@ -159,7 +164,7 @@ install-common:
 	install -m 0644 man/hyperion-profile.5 $(DESTDIR)$(MANDIR)/man5/
 
 # What the hyperion-firstboot Debian package holds (debian/rules calls it).
-install-firstboot: build/hyperion-firstboot build/hyperion-block
+install-firstboot: build/hyperion-firstboot build/hyperion-block build/hyperion-vif
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDDIR) \
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)/etc/logrotate.d
 	install -m 0644 live/hyperion-guests.service live/hyperion-report.service $(DESTDIR)$(SYSTEMDDIR)/
@@ -170,6 +175,7 @@ install-firstboot: build/hyperion-firstboot build/hyperion-block
 	install -m 0755 build/hyperion-firstboot $(DESTDIR)$(SBINDIR)/
 	install -d $(DESTDIR)/usr/lib/hyperion
 	install -m 0755 build/hyperion-block $(DESTDIR)/usr/lib/hyperion/block
+	install -m 0755 build/hyperion-vif $(DESTDIR)/usr/lib/hyperion/vif
 	install -m 0644 man/hyperion-firstboot.8 $(DESTDIR)$(MANDIR)/man8/
 
 # What the hyperion-live Debian package holds: the live system only.

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -295,14 +296,13 @@ int apt_install(const char *root, const char *label, char *const *packages) {
 
 /* ---- the stages ---------------------------------------------------------- */
 
+/* The profile's and the live system's; what the hyperion packages need
+ * comes with them at the install stage (they are built meanwhile). */
 static char **package_list(const Build *b) {
         char **l = strv_copy(b->profile->packages.install);
         for (size_t i = 0; live_packages[i]; i++)
                 if (!strv_contains(l, live_packages[i]))
                         strv_push(&l, live_packages[i]);
-        for (char **p = b->deb_depends; p && *p; p++)
-                if (!strv_contains(l, *p))
-                        strv_push(&l, *p);
         strv_sort(l);
         return l;
 }
@@ -387,25 +387,46 @@ int stage_packages(Build *b) {
 }
 
 int stage_install(Build *b) {
+        /* Built beside the packages, in a process of its own: found again. */
+        int r = b->deb_files && b->deb_files[0] ? 0 : firstboot_collect(b);
+        if (r < 0)
+                return r;
         _cleanup_strv_free_ char **argv = xcalloc(1, sizeof(char *));
-        strv_push(&argv, "dpkg");
-        strv_push(&argv, "--install");
+        /* With what they depend on, from the tree's package lists (of this
+         * very Release: the packages stage's key holds it). */
+        const char *fixed[] = { "apt-get", "install", "-y", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confdef",
+                                "-o", "Dpkg::Options::=--force-confold", "-o", "Dpkg::Use-Pty=0" };
+        for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
+                strv_push(&argv, fixed[i]);
         _cleanup_free_ char *tmp = path_join(b->root, "tmp/hyperion-debs");
         if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "cannot create '%s': %m", tmp);
         for (char **f = b->deb_files; *f; f++) {
                 const char *base = strrchr(*f, '/') + 1;
                 _cleanup_free_ char *dst = path_join(tmp, base);
-                int r = RUN(NULL, "cp", *f, dst);
+                r = RUN(NULL, "cp", *f, dst);
                 if (r < 0)
                         return r;
                 strv_consume(&argv, xasprintf("/tmp/hyperion-debs/%s", base));
         }
-        int r = policy_rc_d(b->root, true);
+        r = policy_rc_d(b->root, true);
         if (r < 0)
                 return r;
+        /* What they depend on is downloaded once for all builds of this
+         * suite: the archives folder is the cache's while apt runs (apt
+         * checks each file there against the signed index before using it;
+         * 0755: apt's sandbox user reaches its partial/ folder). */
+        _cleanup_free_ char *archives = xasprintf("%s/apt-%s-%s", b->cache, b->profile->distribution.suite,
+                                                  b->profile->distribution.architecture);
+        _cleanup_free_ char *inside = path_join(b->root, "var/cache/apt/archives");
+        if ((r = RUN(NULL, "mkdir", "-p", "-m", "0755", archives)) < 0 || (r = RUN(NULL, "mkdir", "-p", inside)) < 0)
+                return r;
+        if (mount(archives, inside, NULL, MS_BIND, NULL) < 0)
+                return log_error_errno(errno, "cannot bind '%s' on '%s': %m", archives, inside);
         r = chroot_run(b->root, "install", argv);
+        if (umount(inside) < 0)
+                log_warning_errno(errno, "cannot unmount '%s': %m", inside);
         if (r < 0)
-                return log_error_errno(r, "the hyperion packages do not install in the tree");
+                return log_error_errno(r, "the hyperion packages do not install in the tree (the log has apt's messages)");
         return RUN(NULL, "rm", "-rf", tmp);
 }

@@ -80,6 +80,8 @@ void build_release(Build *b);
 
 /* The stages themselves, one file each. */
 int stage_firstboot(Build *b); /* debpkg.c */
+/* The packages stage_firstboot made (in a process of its own), found in the cache. */
+int firstboot_collect(Build *b);
 int stage_bootstrap(Build *b); /* bootstrap.c */
 int stage_packages(Build *b);  /* bootstrap.c */
 int stage_install(Build *b);   /* bootstrap.c */

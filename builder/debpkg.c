@@ -163,6 +163,16 @@ static int find_debs(Build *b, const char *dir) {
         return strv_length(b->deb_files) >= 3 ? 0 : -ENOENT;
 }
 
+int firstboot_collect(Build *b) {
+        char bkey[65], rkey[65], key[65];
+        buildroot_key(b, bkey, rkey);
+        source_key(b, rkey, key);
+        _cleanup_free_ char *cached = cache_path(b, "debs", key, "");
+        if (find_debs(b, cached) < 0)
+                return log_error_errno(ENOENT, "the hyperion packages are not in %s (the firstboot stage did not finish)", cached);
+        return read_depends(b);
+}
+
 int stage_firstboot(Build *b) {
         _cleanup_free_ char *control = path_join(b->source, "debian/control");
         if (access(control, F_OK) < 0)

@@ -25,18 +25,19 @@
 #include "strutil.h"
 #include "suite.h"
 
-/* The guest root needs only the bootstrap: it is built beside the live
- * system's packages, on the other core and the other downloads. */
+/* The hyperion packages and the guest root need only the bootstrap: they
+ * are built beside the live system's packages (other cores, other
+ * downloads), and waited for where the packages are installed. */
 const Stage build_stages[] = {
-        { .name = "firstboot", .run = stage_firstboot },
         { .name = "bootstrap", .run = stage_bootstrap },
+        { .name = "firstboot", .run = stage_firstboot, .aside = true },
         { .name = "guest", .run = stage_guest, .aside = true },
         { .name = "packages", .run = stage_packages },
-        { .name = "install", .run = stage_install },
+        { .name = "install", .run = stage_install, .join = true },
         { .name = "overlays", .run = stage_overlays },
         { .name = "customise", .run = stage_customise },
         { .name = "clean", .run = stage_clean },
-        { .name = "squash", .run = stage_squash, .join = true },
+        { .name = "squash", .run = stage_squash },
         { .name = "iso", .run = stage_iso },
         { .name = NULL },
 };

@@ -205,6 +205,7 @@ static int build_config(libxl_ctx *ctx, const Domain *d, libxl_domain_config *dc
         dc->num_nics = 1;
         libxl_device_nic_init(&dc->nics[0]);
         dc->nics[0].bridge = xstrdup(d->bridge);
+        dc->nics[0].script = xstrdup(GUEST_VIF_SCRIPT);
         if (parse_mac(d->mac, dc->nics[0].mac) < 0)
                 return log_error_errno(EINVAL, "guest '%s': invalid MAC '%s'", d->head.name, d->mac);
         return 0;

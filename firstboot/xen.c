@@ -69,7 +69,7 @@ char *guest_cfg_text(const Domain *d) {
                          "ramdisk = \"" GUEST_KERNEL_DIR "/%s/initrd.img\"\n"
                          "cmdline = \"" GUEST_CMDLINE "\"\n"
                          "disk = [ %s ]\n"
-                         "vif = [ \"mac=%s, bridge=%s\" ]\n"
+                         "vif = [ \"mac=%s, bridge=%s, script=" GUEST_VIF_SCRIPT "\" ]\n"
                          "on_poweroff = \"destroy\"\n"
                          "on_reboot = \"restart\"\n"
                          "on_crash = \"restart\"\n",

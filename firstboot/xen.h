@@ -23,6 +23,9 @@
 /* The hotplug script of their disks (firstboot/hyperion-block.c), installed
  * by the hyperion-firstboot package. */
 #define GUEST_BLOCK_SCRIPT "/usr/lib/hyperion/block"
+/* And of their network interfaces (firstboot/hyperion-vif.c), in place of
+ * Xen's vif-bridge, which outlasts libxl's 40 s on a loaded host. */
+#define GUEST_VIF_SCRIPT "/usr/lib/hyperion/vif"
 /* The console on hvc0 (xl console), eth0 as the interfaces file names it. */
 #define GUEST_CMDLINE "root=/dev/xvda ro console=hvc0 net.ifnames=0"
 

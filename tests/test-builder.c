@@ -22,17 +22,17 @@
 
 static void test_stage_order(void **state) {
         (void) state;
-        static const char *const want[] = { "firstboot", "bootstrap", "guest", "packages", "install", "overlays",
-                                            "customise", "clean",     "squash", "iso",     NULL };
+        static const char *const want[] = { "bootstrap", "firstboot", "guest", "packages", "install", "overlays",
+                                            "customise", "clean",     "squash", "iso",       NULL };
         size_t i = 0;
         for (const Stage *s = build_stages; s->name; s++, i++) {
                 assert_non_null(want[i]);
                 assert_string_equal(s->name, want[i]);
                 assert_non_null(s->run);
-                /* The guest root runs beside the live system's stages and
-                 * is waited for before the squash that puts it on the ISO. */
-                assert_true(s->aside == streq(s->name, "guest"));
-                assert_true(s->join == streq(s->name, "squash"));
+                /* The hyperion packages and the guest root run beside the
+                 * live system's packages and are waited for at the install. */
+                assert_true(s->aside == (streq(s->name, "guest") || streq(s->name, "firstboot")));
+                assert_true(s->join == streq(s->name, "install"));
         }
         assert_null(want[i]);
 }

@@ -20,7 +20,7 @@ reinstall from a changed profile: saves ~15 min, its checks are then SKIP),
 E2E_LOAD (which
 Xen boot runs on a loaded host: "first" (default), "second", "both" or
 "none"), E2E_BUDGET_MIN (the
-run's time budget in minutes, default 60), HYPERION_QEMU_ACCEL=kvm (default:
+run's time budget in minutes, default 66), HYPERION_QEMU_ACCEL=kvm (default:
 TCG).
 
 Root is needed: the builder, loop devices, read-only mounts.
@@ -149,7 +149,7 @@ class Run:
         self.reinstall_build = None   # (thread, result) of the changed profile's build
         # What the installed host runs: the profile's guests, then the changed one's.
         self.guests, self.swaps, self.lvs = dict(GUESTS), dict(SWAPS), dict(LVS_500G)
-        budget = float(os.environ.get("E2E_BUDGET_MIN", "60"))
+        budget = float(os.environ.get("E2E_BUDGET_MIN", "66"))
         self.t0 = time.time()
         self.deadline = self.t0 + budget * 60
         self.results = {}
@@ -737,9 +737,9 @@ class Run:
             return False, time.time() - t, tail
 
     def start_reinstall_build(self):
-        """The changed profile's ISO, built while the first boot runs (that
-        boot is the loaded one: a build beside qemu is what loads a home
-        server)."""
+        """The changed profile's ISO, built beside the SeaBIOS boots (whose
+        checks only need the installer to start) and finished before the
+        install, whose time is measured."""
         if not self.reinstall:
             return
         th = threading.Thread(target=lambda: self.build_iso(self.profile2, self.iso2, "reinstall-iso-build",
@@ -764,9 +764,13 @@ class Run:
                 self.markers["hadoop"] = token + "-hadoop"
         self.say(f"markers for the reinstall: {', '.join(self.markers) or 'none written'}")
 
+    def join_reinstall_build(self):
+        if self.reinstall_build:
+            while self.reinstall_build.is_alive():
+                self.reinstall_build.join(1)
+
     def installed_phase(self):
         t_done = self.t_install_done
-        self.start_reinstall_build()
         m, first = self.boot_installed("3-first-boot", "first-boot", loaded=self.load in ("first", "both"))
         if "t_login" in first:
             self.timing("reboot to dom0 (install done -> dom0 login)", first["t_login"] - t_done)
@@ -1059,8 +1063,7 @@ class Run:
                 self.result(n, "SKIP", "E2E_REINSTALL=0: no reinstall")
             return
         if self.reinstall_build:
-            while self.reinstall_build.is_alive():
-                self.reinstall_build.join(1)
+            self.join_reinstall_build()
         else:
             self.build_iso(self.profile2, self.iso2, "reinstall-iso-build", "hyperion-build (changed profile)")
         if self.results.get("reinstall-iso-build", ("FAIL",))[0] != "PASS":
@@ -1260,7 +1263,9 @@ def main():
     try:
         if r.build_iso():
             r.step("iso-clean", r.iso_clean)
+            r.start_reinstall_build()
             r.bios_boots()
+            r.join_reinstall_build()
             r.disks_phase()
             if r.step("install", r.install_phase):
                 r.step("boot-xen", r.installed_phase)
