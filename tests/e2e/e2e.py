@@ -436,7 +436,9 @@ class Run:
         Returns (ok, evidence, timings); plan gets the installer's output up
         to its end."""
         m = self.machine(label, "uefi", self.log_path(log_name), vars_path=vars_path)
-        m.add_usb_disk(iso or self.iso, readonly=True)
+        # The stick first: over an installed system (the reinstall), the
+        # firmware's own boot entry would start it instead.
+        m.add_usb_disk(iso or self.iso, readonly=True, boot_first=True)
         self.sata(m, disks)
         tm = {}
         try:

@@ -51,12 +51,15 @@ class Machine:
         self.ssh_port = ssh_port  # host port forwarded to the machine's port 22
         self.pump = None
 
-    def add_usb_disk(self, path, fmt="raw", readonly=False):
-        """A USB stick; its device id is returned (for 'device_del ID')."""
+    def add_usb_disk(self, path, fmt="raw", readonly=False, boot_first=False):
+        """A USB stick; its device id is returned (for 'device_del ID').
+        boot_first: the firmware boots it before anything else (as one picks
+        the stick in the firmware's boot menu of a machine already installed)."""
         n = len(self.drives)
         ro = ",readonly=on" if readonly else ""
+        first = ",bootindex=0" if boot_first else ""
         self.drives += ["-drive", f"if=none,id=usb{n},file={path},format={fmt}{ro}",
-                        "-device", f"usb-storage,drive=usb{n},removable=on,id=usbdisk{n}"]
+                        "-device", f"usb-storage,drive=usb{n},removable=on,id=usbdisk{n}{first}"]
         return f"usbdisk{n}"
 
     def add_cdrom(self, path):
