@@ -296,13 +296,54 @@ int apt_install(const char *root, const char *label, char *const *packages) {
 
 /* ---- the stages ---------------------------------------------------------- */
 
-/* The profile's and the live system's; what the hyperion packages need
- * comes with them at the install stage (they are built meanwhile). */
-static char **package_list(const Build *b) {
+/* What debian/control says the image's hyperion packages depend on by
+ * name (the libraries of ${shlibs:Depends} are known only once they are
+ * built: they come with the packages at the install stage). */
+static void control_depends(const Build *b, char ***l) {
+        _cleanup_free_ char *path = path_join(b->source, "debian/control"), *text = NULL;
+        if (read_full_file(path, &text, NULL) < 0)
+                return;
+        _cleanup_strv_free_ char **lines = strv_split_lines(text);
+        bool ours = false, in_depends = false;
+        for (char **line = lines; *line; line++) {
+                const char *v = NULL;
+                if (startswith(*line, "Package:")) {
+                        _cleanup_free_ char *name = xstrdup(*line + strlen("Package:"));
+                        ours = streq(strstrip(name), "hyperion-firstboot") || streq(name, "hyperion-live") ||
+                               streq(name, "hyperion-common");
+                        in_depends = false;
+                        continue;
+                }
+                if (startswith(*line, "Depends:")) {
+                        in_depends = true;
+                        v = *line + strlen("Depends:");
+                } else if (in_depends && (**line == ' ' || **line == '\t'))
+                        v = *line;
+                else
+                        in_depends = false;
+                if (!ours || !v)
+                        continue;
+                _cleanup_strv_free_ char **items = xcalloc(1, sizeof(char *));
+                _cleanup_free_ char *copy = xstrdup(v);
+                char *save = NULL;
+                for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+                        item = strstrip(item);
+                        item[strcspn(item, " (|:<[")] = 0;
+                        if (*item && !startswith(item, "${") && !startswith(item, "hyperion-") && !strv_contains(*l, item))
+                                strv_push(l, item);
+                }
+        }
+}
+
+/* The profile's, the live system's and what the hyperion packages depend
+ * on by name; their libraries come with them at the install stage (they
+ * are built meanwhile). */
+char **build_package_list(const Build *b) {
         char **l = strv_copy(b->profile->packages.install);
         for (size_t i = 0; live_packages[i]; i++)
                 if (!strv_contains(l, live_packages[i]))
                         strv_push(&l, live_packages[i]);
+        control_depends(b, &l);
         strv_sort(l);
         return l;
 }
@@ -327,7 +368,7 @@ static void packages_key(const Build *b, char *const *pkgs, char out[65]) {
 int stage_bootstrap(Build *b) {
         const Distribution *d = &b->profile->distribution;
         bootstrap_key(d, b->mirror, b->release.sha256, b->bootstrap_key);
-        _cleanup_strv_free_ char **pkgs = package_list(b);
+        _cleanup_strv_free_ char **pkgs = build_package_list(b);
         packages_key(b, pkgs, b->packages_key);
 
         /* When the next stage is cached, its tree replaces this one: go straight to it. */
@@ -373,7 +414,7 @@ static int split_initrds(const char *root) {
 int stage_packages(Build *b) {
         if (b->packages_cached)
                 return 0;
-        _cleanup_strv_free_ char **pkgs = package_list(b);
+        _cleanup_strv_free_ char **pkgs = build_package_list(b);
         _cleanup_free_ char *list = strv_join(pkgs, " ");
         log_info("installing %zu packages: %s", strv_length(pkgs), list);
         int r = apt_sources(b->root, &b->profile->distribution, b->mirror);

@@ -83,6 +83,9 @@ int stage_firstboot(Build *b); /* debpkg.c */
 /* The packages stage_firstboot made (in a process of its own), found in the cache. */
 int firstboot_collect(Build *b);
 int stage_bootstrap(Build *b); /* bootstrap.c */
+/* What the packages stage installs: the profile's, the live system's, and
+ * what debian/control says the image's hyperion packages depend on. */
+char **build_package_list(const Build *b);
 int stage_packages(Build *b);  /* bootstrap.c */
 int stage_install(Build *b);   /* bootstrap.c */
 int stage_overlays(Build *b);  /* image.c */

@@ -20,6 +20,31 @@
 #include "sha256.h"
 #include "suite.h"
 
+static void test_package_list(void **state) {
+        (void) state;
+        /* The hyperion packages' named Depends are known before they are
+         * built (debian/control): installed with the rest. */
+        Profile p = {};
+        char *install[] = { "xen-system-amd64", NULL };
+        p.packages.install = install;
+        _cleanup_free_ char *source = src_path("");
+        Build b = { .profile = &p, .source = source };
+        _cleanup_strv_free_ char **l = build_package_list(&b);
+        static const char *const want[] = { "xen-system-amd64", "live-boot", "dosfstools", "grub-pc-bin", "lvm2", "squashfs-tools",
+                                            "logrotate", "systemd-sysv", NULL };
+        for (size_t i = 0; want[i]; i++)
+                if (!strv_contains(l, want[i]))
+                        fail_msg("%s is not in the package list", want[i]);
+        for (char **x = l; *x; x++) {
+                assert_false(startswith(*x, "${"));
+                assert_false(startswith(*x, "hyperion-"));
+                /* Not the builder's own (hyperion-build's Depends). */
+                assert_false(streq(*x, "xorriso") || streq(*x, "debootstrap"));
+                if (x[1])
+                        assert_true(strcmp(x[0], x[1]) < 0);
+        }
+}
+
 static void test_stage_order(void **state) {
         (void) state;
         static const char *const want[] = { "bootstrap", "firstboot", "guest", "packages", "install", "overlays",
@@ -294,7 +319,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_stage_order), cmocka_unit_test(test_bootstrap_key), cmocka_unit_test(test_cache_path),
                 cmocka_unit_test(test_uri_names),   cmocka_unit_test(test_mirror),
-                cmocka_unit_test(test_release_date), cmocka_unit_test(test_release_signature), cmocka_unit_test(test_target_check), cmocka_unit_test(test_mirror_credentials),
+                cmocka_unit_test(test_package_list), cmocka_unit_test(test_release_date), cmocka_unit_test(test_release_signature), cmocka_unit_test(test_target_check), cmocka_unit_test(test_mirror_credentials),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
