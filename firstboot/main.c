@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "apply.h"
 #include "guests.h"
@@ -357,6 +359,17 @@ static int cmd_status(void) {
         return 0;
 }
 
+/* On the live system's console, what was printed is sent before we go: the
+ * login that starts next hangs the terminal up (vhangup), and a serial line
+ * under a slow machine would lose the last lines (the reason for a refusal). */
+static void drain_console(void) {
+        fflush(stdout);
+        fflush(stderr);
+        for (int fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++)
+                if (isatty(fd))
+                        (void) tcdrain(fd);
+}
+
 int main(int argc, char **argv) {
         log_set_program("hyperion-firstboot");
         log_parse_environment();
@@ -397,5 +410,6 @@ int main(int argc, char **argv) {
                 status = 2;
         }
         strv_free(arg_disks);
+        drain_console();
         return status;
 }
