@@ -147,6 +147,7 @@ class Run:
         self.profile2 = os.path.join(self.work, "profile", "changed", os.path.basename(self.profile_src))
         self.iso2 = os.path.join(self.work, "hyperion-changed.iso")
         self.reinstall_build = None   # (thread, result) of the changed profile's build
+        self.markers = {}             # what mark() wrote before the reinstall
         # What the installed host runs: the profile's guests, then the changed one's.
         self.guests, self.swaps, self.lvs = dict(GUESTS), dict(SWAPS), dict(LVS_500G)
         budget = float(os.environ.get("E2E_BUDGET_MIN", "66"))
@@ -445,7 +446,7 @@ class Run:
             m.start()
             t = time.time()
             grub_select(m, ENTRY_UNATTENDED_SERIAL, timeout=self.left(T["menu"]))
-            m.wait_for(rb"Install plan for host", self.left(T["installer"]))
+            m.wait_for(rb"(?:Install|Reinstall) plan for host", self.left(T["installer"]))
             tm["boot to installer"] = time.time() - t
             self.say(f"{label}: the installer started at {m.elapsed():.0f} s")
             t = time.time()
