@@ -368,6 +368,9 @@ static void packages_key(const Build *b, char *const *pkgs, char out[65]) {
 int stage_bootstrap(Build *b) {
         const Distribution *d = &b->profile->distribution;
         bootstrap_key(d, b->mirror, b->release.sha256, b->bootstrap_key);
+        /* Before the stages that run beside each other: one key for both sides,
+         * whatever happens to the source tree meanwhile. */
+        firstboot_key(b);
         _cleanup_strv_free_ char **pkgs = build_package_list(b);
         packages_key(b, pkgs, b->packages_key);
 

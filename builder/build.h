@@ -51,6 +51,8 @@ typedef struct Build {
         char **deb_depends;  /* what they need from the archive */
         char bootstrap_key[65];
         char packages_key[65];
+        char debs_key[65];   /* the hyperion packages', from their sources: taken
+                              * once, before the stages run beside each other */
         bool packages_cached; /* the packages stage's tree came from the cache */
         char *kernel_version;
         char *squashfs;      /* work/iso/live/filesystem.squashfs */
@@ -80,6 +82,8 @@ void build_release(Build *b);
 
 /* The stages themselves, one file each. */
 int stage_firstboot(Build *b); /* debpkg.c */
+/* The key of the hyperion packages (their sources, their build chroot), into b->debs_key. */
+void firstboot_key(Build *b);
 /* The packages stage_firstboot made (in a process of its own), found in the cache. */
 int firstboot_collect(Build *b);
 int stage_bootstrap(Build *b); /* bootstrap.c */

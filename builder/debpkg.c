@@ -163,11 +163,14 @@ static int find_debs(Build *b, const char *dir) {
         return strv_length(b->deb_files) >= 3 ? 0 : -ENOENT;
 }
 
-int firstboot_collect(Build *b) {
-        char bkey[65], rkey[65], key[65];
+void firstboot_key(Build *b) {
+        char bkey[65], rkey[65];
         buildroot_key(b, bkey, rkey);
-        source_key(b, rkey, key);
-        _cleanup_free_ char *cached = cache_path(b, "debs", key, "");
+        source_key(b, rkey, b->debs_key);
+}
+
+int firstboot_collect(Build *b) {
+        _cleanup_free_ char *cached = cache_path(b, "debs", b->debs_key, "");
         if (find_debs(b, cached) < 0)
                 return log_error_errno(ENOENT, "the hyperion packages are not in %s (the firstboot stage did not finish)", cached);
         return read_depends(b);
@@ -182,13 +185,15 @@ int stage_firstboot(Build *b) {
         if (mkdir(root, 0755) < 0)
                 return log_error_errno(errno, "cannot create '%s': %m", root);
 
-        /* The build chroot's key comes first: the packages' key depends on it. */
+        /* The build chroot's key comes first: the packages' key depends on it
+         * (b->debs_key, taken before this stage runs beside the others). */
         const Distribution *d = &b->profile->distribution;
-        char bkey[65], rkey[65], key[65];
+        char bkey[65], rkey[65];
         buildroot_key(b, bkey, rkey);
-        source_key(b, rkey, key);
+        if (!b->debs_key[0])
+                firstboot_key(b);
 
-        _cleanup_free_ char *cached = cache_path(b, "debs", key, "");
+        _cleanup_free_ char *cached = cache_path(b, "debs", b->debs_key, "");
         if (cache_check(cached, "hyperion packages") > 0 && find_debs(b, cached) == 0) {
                 log_info("hyperion packages: cached in %s", cached);
                 return read_depends(b);

@@ -160,15 +160,22 @@ static int do_vg(Target *t, const Step *s) {
         return 0;
 }
 
+/* What a volume's step works with: its group's physical volumes, LVM. */
+static int volume_context(Target *t, const Step *s, char ***pvs, Lvm **l) {
+        int r = group_pvs(t, s->group, pvs);
+        if (r < 0)
+                return r;
+        *l = target_lvm(t);
+        return *l ? 0 : -EIO;
+}
+
 static int do_lv(Target *t, const Step *s) {
         const PlanVolume *v = &t->plan->volumes[s->volume];
         _cleanup_strv_free_ char **pvs = NULL;
-        int r = group_pvs(t, s->group, &pvs);
+        Lvm *l;
+        int r = volume_context(t, s, &pvs, &l);
         if (r < 0)
                 return r;
-        Lvm *l = target_lvm(t);
-        if (!l)
-                return -EIO;
         uint64_t have = 0;
         if (lvm_lv_size(l, v->group, v->name, &have) > 0) {
                 /* Made by a run cut before its journal entry. */
@@ -191,12 +198,10 @@ static int do_lv(Target *t, const Step *s) {
 static int do_lv_grow(Target *t, const Step *s) {
         const PlanVolume *v = &t->plan->volumes[s->volume];
         _cleanup_strv_free_ char **pvs = NULL;
-        int r = group_pvs(t, s->group, &pvs);
+        Lvm *l;
+        int r = volume_context(t, s, &pvs, &l);
         if (r < 0)
                 return r;
-        Lvm *l = target_lvm(t);
-        if (!l)
-                return -EIO;
         uint64_t have = 0;
         if (lvm_lv_size(l, v->group, v->name, &have) <= 0)
                 return log_error_errno(ENOENT, "the kept volume %s/%s is not there: stopping", v->group, v->name);
@@ -322,6 +327,12 @@ int apply_plan(const Plan *plan, const ApplyOptions *o) {
                         break;
                 }
                 log_info("step %zu/%zu: %s", i + 1, plan->n_steps, s->id);
+                /* A test's hook: stopped here, to be signalled at a known point. */
+                const char *pause = getenv("HYPERION_PAUSE_BEFORE");
+                if (pause && streq(pause, s->id)) {
+                        log_warning("HYPERION_PAUSE_BEFORE=%s: stopping myself (SIGSTOP) until SIGCONT", s->id);
+                        (void) raise(SIGSTOP);
+                }
                 if ((r = ops->run(&t, s)) < 0)
                         break;
                 if (!ops->again)

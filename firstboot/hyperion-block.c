@@ -26,39 +26,9 @@
 #include <sys/sysmacros.h>
 #include <xenstore.h>
 
-static struct xs_handle *xs;
-static const char *backend;
+#include "hotplug.h"
 
-static char *xs_get(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xs_get(const char *fmt, ...) {
-        char path[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(path, sizeof path, fmt, ap);
-        va_end(ap);
-        unsigned len;
-        return xs_read(xs, XBT_NULL, path, &len);
-}
-
-static void xs_put(const char *key, const char *value) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", backend, key);
-        if (!xs_write(xs, XBT_NULL, path, value, (unsigned) strlen(value)))
-                fprintf(stderr, "hyperion-block: cannot write %s: %s\n", path, strerror(errno));
-}
-
-static int refuse(const char *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int refuse(const char *status, const char *fmt, ...) {
-        char msg[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        fprintf(stderr, "hyperion-block: %s\n", msg);
-        xs_put("hotplug-error", msg);
-        xs_put("hotplug-status", status);
-        return 1;
-}
+static Hotplug h = { .program = "hyperion-block" };
 
 /* Is the device mounted in dom0 (read-write, when only that matters)? */
 static const char *mounted_at(dev_t dev, bool any_mode) {
@@ -84,17 +54,17 @@ static const char *mounted_at(dev_t dev, bool any_mode) {
 /* Another guest with the same device, written to by either of them. */
 static char *other_guest(const char *mm, const char *my_vm, bool writing) {
         unsigned ndom = 0;
-        char **doms = xs_directory(xs, XBT_NULL, "/local/domain/0/backend/vbd", &ndom);
+        char **doms = xs_directory(h.xs, XBT_NULL, "/local/domain/0/backend/vbd", &ndom);
         char *who = NULL;
         for (unsigned i = 0; doms && i < ndom && !who; i++) {
                 char path[256];
                 snprintf(path, sizeof path, "/local/domain/0/backend/vbd/%s", doms[i]);
                 unsigned ndev = 0;
-                char **devs = xs_directory(xs, XBT_NULL, path, &ndev);
+                char **devs = xs_directory(h.xs, XBT_NULL, path, &ndev);
                 for (unsigned j = 0; devs && j < ndev && !who; j++) {
-                        char *pd = xs_get("%s/%s/physical-device", path, devs[j]);
-                        char *mode = pd && strcmp(pd, mm) == 0 ? xs_get("%s/%s/mode", path, devs[j]) : NULL;
-                        char *vm = pd && strcmp(pd, mm) == 0 ? xs_get("/local/domain/%s/vm", doms[i]) : NULL;
+                        char *pd = hotplug_read(&h, "%s/%s/physical-device", path, devs[j]);
+                        char *mode = pd && strcmp(pd, mm) == 0 ? hotplug_read(&h, "%s/%s/mode", path, devs[j]) : NULL;
+                        char *vm = pd && strcmp(pd, mm) == 0 ? hotplug_read(&h, "/local/domain/%s/vm", doms[i]) : NULL;
                         bool theirs_w = mode && strchr(mode, 'w');
                         if (pd && strcmp(pd, mm) == 0 && (writing || theirs_w) && (!vm || !my_vm || strcmp(vm, my_vm) != 0))
                                 who = strdup(doms[i]);
@@ -109,38 +79,38 @@ static char *other_guest(const char *mm, const char *my_vm, bool writing) {
 }
 
 static int add(void) {
-        char *have = xs_get("%s/physical-device", backend);
+        char *have = hotplug_read(&h, "%s/physical-device", h.backend);
         if (have) {
                 /* Called twice (udev and libxl): done already. */
                 free(have);
                 return 0;
         }
-        char *params = xs_get("%s/params", backend), *mode = xs_get("%s/mode", backend);
-        char *front = xs_get("%s/frontend-id", backend);
-        char *my_vm = front ? xs_get("/local/domain/%s/vm", front) : NULL;
+        char *params = hotplug_read(&h, "%s/params", h.backend), *mode = hotplug_read(&h, "%s/mode", h.backend);
+        char *front = hotplug_read(&h, "%s/frontend-id", h.backend);
+        char *my_vm = front ? hotplug_read(&h, "/local/domain/%s/vm", front) : NULL;
         int r = 0;
         struct stat st;
         bool writing = !mode || strchr(mode, 'w');
         if (!params || !params[0])
-                r = refuse("error", "%s/params is empty: no device to give the guest", backend);
+                r = hotplug_refuse(&h, "error", "%s/params is empty: no device to give the guest", h.backend);
         else if (stat(params, &st) < 0)
-                r = refuse("error", "%s does not exist.", params);
+                r = hotplug_refuse(&h, "error", "%s does not exist.", params);
         else if (!S_ISBLK(st.st_mode))
-                r = refuse("error", "%s is not a block device.", params);
+                r = hotplug_refuse(&h, "error", "%s is not a block device.", params);
         else {
                 char mm[32];
                 snprintf(mm, sizeof mm, "%x:%x", major(st.st_rdev), minor(st.st_rdev));
                 const char *mp = mounted_at(st.st_rdev, writing);
                 char *who = mp ? NULL : other_guest(mm, my_vm, writing);
                 if (mp)
-                        r = refuse("busy", "Device %s is mounted in the privileged domain at %s, and so cannot be given to a guest.",
+                        r = hotplug_refuse(&h, "busy", "Device %s is mounted in the privileged domain at %s, and so cannot be given to a guest.",
                                    params, mp);
                 else if (who)
-                        r = refuse("busy", "Device %s is in use by guest domain %s, and so cannot be given to this one.", params, who);
+                        r = hotplug_refuse(&h, "busy", "Device %s is in use by guest domain %s, and so cannot be given to this one.", params, who);
                 else {
-                        xs_put("physical-device", mm);
-                        xs_put("physical-device-path", params);
-                        xs_put("hotplug-status", "connected");
+                        hotplug_write(&h, "physical-device", mm);
+                        hotplug_write(&h, "physical-device-path", params);
+                        hotplug_write(&h, "hotplug-status", "connected");
                 }
                 free(who);
         }
@@ -160,20 +130,20 @@ int main(int argc, char **argv) {
                         argv[0]);
                 return 2;
         }
-        backend = getenv("XENBUS_PATH");
-        if (!backend || !backend[0]) {
+        h.backend = getenv("XENBUS_PATH");
+        if (!h.backend || !h.backend[0]) {
                 fprintf(stderr, "hyperion-block: XENBUS_PATH is not set: libxenlight runs this, not you\n");
                 return 2;
         }
         /* A block device needs nothing undone at removal. */
         if (strcmp(argv[1], "remove") == 0)
                 return 0;
-        xs = xs_open(0);
-        if (!xs) {
+        h.xs = xs_open(0);
+        if (!h.xs) {
                 fprintf(stderr, "hyperion-block: cannot talk to xenstore: %s\n", strerror(errno));
                 return 1;
         }
         int r = add();
-        xs_close(xs);
+        xs_close(h.xs);
         return r;
 }

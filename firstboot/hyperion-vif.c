@@ -27,35 +27,9 @@
 #include <unistd.h>
 #include <xenstore.h>
 
-static struct xs_handle *xs;
-static const char *backend;
+#include "hotplug.h"
 
-static char *xs_get(const char *key) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", backend, key);
-        unsigned len;
-        return xs_read(xs, XBT_NULL, path, &len);
-}
-
-static void xs_put(const char *key, const char *value) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", backend, key);
-        if (!xs_write(xs, XBT_NULL, path, value, (unsigned) strlen(value)))
-                fprintf(stderr, "hyperion-vif: cannot write %s: %s\n", path, strerror(errno));
-}
-
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...) {
-        char msg[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        fprintf(stderr, "hyperion-vif: %s\n", msg);
-        xs_put("hotplug-error", msg);
-        xs_put("hotplug-status", "error");
-        return 1;
-}
+static Hotplug h = { .program = "hyperion-vif" };
 
 static int ifreq_named(struct ifreq *ifr, const char *name) {
         memset(ifr, 0, sizeof *ifr);
@@ -88,9 +62,9 @@ static int bridge_port(int s, const char *bridge, const char *dev, bool join) {
 static int online(int s, const char *dev, const char *bridge) {
         struct ifreq ifr;
         if (!if_nametoindex(dev))
-                return fail("the interface %s does not exist", dev);
+                return hotplug_refuse(&h, "error", "the interface %s does not exist", dev);
         if (!if_nametoindex(bridge))
-                return fail("the bridge %s does not exist (is the network up?)", bridge);
+                return hotplug_refuse(&h, "error", "the bridge %s does not exist (is the network up?)", bridge);
         /* The bridge's MTU, as vif-bridge gives it. */
         if (ifreq_named(&ifr, bridge) == 0 && ioctl(s, SIOCGIFMTU, &ifr) == 0) {
                 int mtu = ifr.ifr_mtu;
@@ -103,10 +77,10 @@ static int online(int s, const char *dev, const char *bridge) {
         }
         int r = bridge_port(s, bridge, dev, true);
         if (r < 0)
-                return fail("cannot add %s to the bridge %s: %s", dev, bridge, strerror(-r));
+                return hotplug_refuse(&h, "error", "cannot add %s to the bridge %s: %s", dev, bridge, strerror(-r));
         if ((r = set_up(s, dev, true)) < 0)
-                return fail("cannot bring %s up: %s", dev, strerror(-r));
-        xs_put("hotplug-status", "connected");
+                return hotplug_refuse(&h, "error", "cannot bring %s up: %s", dev, strerror(-r));
+        hotplug_write(&h, "hotplug-status", "connected");
         return 0;
 }
 
@@ -122,13 +96,13 @@ int main(int argc, char **argv) {
                         argv[0]);
                 return 2;
         }
-        backend = getenv("XENBUS_PATH");
-        if (!backend || !backend[0]) {
+        h.backend = getenv("XENBUS_PATH");
+        if (!h.backend || !h.backend[0]) {
                 fprintf(stderr, "hyperion-vif: XENBUS_PATH is not set: libxenlight runs this, not you\n");
                 return 2;
         }
-        xs = xs_open(0);
-        if (!xs) {
+        h.xs = xs_open(0);
+        if (!h.xs) {
                 fprintf(stderr, "hyperion-vif: cannot talk to xenstore: %s\n", strerror(errno));
                 return 1;
         }
@@ -138,17 +112,17 @@ int main(int argc, char **argv) {
         unsigned domid, devid;
         if (env && env[0])
                 snprintf(name, sizeof name, "%s", env);
-        else if (sscanf(backend, "/local/domain/0/backend/vif/%u/%u", &domid, &devid) == 2)
+        else if (sscanf(h.backend, "/local/domain/0/backend/vif/%u/%u", &domid, &devid) == 2)
                 snprintf(name, sizeof name, "vif%u.%u", domid, devid);
-        char *bridge = xs_get("bridge");
+        char *bridge = hotplug_read(&h, "%s/bridge", h.backend);
         int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         int r = 0;
         if (!name[0])
-                r = fail("no interface name (no vif in the environment, %s is not a vif back end)", backend);
+                r = hotplug_refuse(&h, "error", "no interface name (no vif in the environment, %s is not a vif back end)", h.backend);
         else if (!bridge || !bridge[0])
-                r = fail("%s/bridge is empty: no bridge for %s", backend, name);
+                r = hotplug_refuse(&h, "error", "%s/bridge is empty: no bridge for %s", h.backend, name);
         else if (s < 0)
-                r = fail("cannot open a socket: %s", strerror(errno));
+                r = hotplug_refuse(&h, "error", "cannot open a socket: %s", strerror(errno));
         else if (up)
                 r = online(s, name, bridge);
         else {
@@ -159,6 +133,6 @@ int main(int argc, char **argv) {
         if (s >= 0)
                 close(s);
         free(bridge);
-        xs_close(xs);
+        xs_close(h.xs);
         return r;
 }

@@ -151,13 +151,17 @@ cleanup_kernel
 
 # SIGTERM in the middle: nothing mounted or attached is left, the rerun finishes.
 fresh
-"${runcmd[@]}" install --yes >term.out 2>&1 &
+# The installer stops itself before that step (HYPERION_PAUSE_BEFORE): the
+# signal arrives there, however fast or loaded the machine.
+HYPERION_PAUSE_BEFORE="lv vg0/hadoop-disk" "${runcmd[@]}" install --yes >term.out 2>&1 &
 pid=$!
-for _ in $(seq 1 300); do
-        grep -q "step .*: lv vg0/hadoop-disk" term.out && break
+for _ in $(seq 1 600); do
+        [ "$(awk '{ print $3 }' /proc/$pid/stat 2>/dev/null)" = T ] && break
         sleep 0.1
 done
+[ "$(awk '{ print $3 }' /proc/$pid/stat 2>/dev/null)" = T ] || fail "SIGTERM: the install did not pause before lv vg0/hadoop-disk: $(tail -n 3 term.out)"
 kill -TERM $pid
+kill -CONT $pid
 wait $pid
 st=$?
 [ $st -eq 130 ] || fail "SIGTERM: exit status $st, not 130: $(tail -n 3 term.out)"
