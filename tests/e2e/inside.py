@@ -46,11 +46,20 @@ class Ssh:
         if host != "dom0":
             argv += ["-J", "dom0"]
         argv += [host, command]
-        try:
-            p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return 255, "", f"ssh {host}: no answer in {timeout} s"
-        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace").strip()
+        # ssh's own failure (255) before any output, such as a banner that
+        # a slow guest's sshd sends late: tried again, three times in all.
+        for attempt in range(3):
+            try:
+                p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return 255, "", f"ssh {host}: no answer in {timeout} s"
+            out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace").strip()
+            if p.returncode != 255 or out or attempt == 2:
+                break
+            time.sleep(10)
+        if attempt and p.returncode != 0:
+            err = f"{err} (attempt {attempt + 1} of 3)"
+        return p.returncode, out, err
 
     def wait(self, host, deadline):
         """Until host answers (True), or the deadline passes (False, and why)."""
