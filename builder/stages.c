@@ -168,8 +168,29 @@ static int run_stage(Build *b, const Stage *s) {
         return 0;
 }
 
+/* Is / a mount point of its own (not so in a plain chroot)? An aside
+ * stage's mounts are kept out of the others' by making / private in a
+ * mount namespace of its own, which needs that. */
+static bool root_is_mount_point(void) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        char line[4096];
+        while (f && fgets(line, sizeof line, f)) {
+                /* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+                char mp[4096];
+                if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 && streq(mp, "/"))
+                        return true;
+        }
+        return false;
+}
+
 static int start_aside(Build *b, const Stage *s) {
-        if (n_asides >= ELEMENTSOF(asides))
+        static int isolated = -1;
+        if (isolated < 0) {
+                isolated = root_is_mount_point();
+                if (!isolated)
+                        log_info("/ is not a mount point here (a chroot?): the stages run one after the other");
+        }
+        if (n_asides >= ELEMENTSOF(asides) || !isolated)
                 return run_stage(b, s);
         fflush(stdout);
         fflush(stderr);
