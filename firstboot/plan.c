@@ -450,7 +450,7 @@ static void reinstall_disks(Plan *plan, const PlanOptions *o, char ***errors) {
 
 /* Reinstalled disks need no --wipe for what a first install makes anew
  * anyway; a filesystem there that the profile neither preserves nor makes
- * for the system (a data partition without Preserve=) still does. */
+ * for the system itself (a data partition without Preserve=) still does. */
 static void check_reinstall_wipe(PlanDisk *pd, const PlanOptions *o, char ***errors) {
         _cleanup_strv_free_ char **lost = xcalloc(1, sizeof(char *));
         for (size_t j = 0; j < pd->n_parts; j++) {
@@ -1130,8 +1130,8 @@ static void system_steps(Plan *plan) {
         add_step(plan, STEP_COPY, xstrdup("copy"),
                  xasprintf("copy: the live system's root image (%s) onto the new root", MEDIUM_ROOT_IMAGE));
         add_step(plan, STEP_CHROOT, xstrdup("chroot"),
-                 xstrdup("chroot: /proc, /sys, /run and a /dev of its own for the programs run in the new system (the nodes of "
-                         "the disks being installed only)"));
+                 xstrdup("chroot: /proc, /sys, /run and a /dev of its own for the programs run in the new system: the nodes of "
+                         "the disks being installed only"));
         add_step(plan, STEP_PURGE_LIVE, xstrdup("purge hyperion-live"), xstrdup("purge hyperion-live: the live system's own package"));
         add_file(plan, "/etc/fstab", plan_fstab(plan), "the filesystems by UUID");
         add_file(plan, "/etc/hostname", xasprintf("%s\n", p->host.hostname), "the host name");

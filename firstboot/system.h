@@ -27,7 +27,7 @@ int identity_put_aside(Target *t);
 #define KEPT_IDENTITY_DIR "var/lib/hyperion/kept-identity"
 int system_root_access(Target *t, const Step *s);
 
-/* A program in the installed system (its chroot); output to the debug log. */
+/* A program run in the installed system, in its chroot; output to the debug log. */
 int in_target(const Target *t, char *const *argv);
 
 /* A shell-style settings file with VAR="value" set (commented copies of it

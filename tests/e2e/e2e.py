@@ -81,7 +81,7 @@ BDS_RX = rb'BdsDxe: starting (Boot[0-9A-Fa-f]+ "[^"]*")'
 REPORT_DOM0_RX = r"hyperion-guests: dom0 memory (\S+)"
 # "guest io id 2 memory 128M state running; system up after 48 s (multi-user); swap on (/dev/xvdb 131068k);
 #  address 10.0.2.16/24 on xenbr0; ssh active after 41 s; failed units none", or "...; system NOT up after N s; ..."
-REPORT_GUEST_RX = (r"hyperion-guests: guest (\S+) (?:id (\d+) memory (\S+) state (\w+); system (up after (\d+) s"
+REPORT_GUEST_RX = (r"hyperion-guests: guest (\S+) (?:id (\d+) memory (\S+) state (\w+); system[ ](up after (\d+) s"
                    r" \(multi-user\); swap (on \([^)]*\)|off); address (\S+)(?: on \S+)?; ssh ([^;\r\n]*);"
                    r" failed units (\S+)|NOT up[^\r\n]*)|not running[^\r\n]*)")
 REPORT_DONE_RX = rb"hyperion-guests: report done"
@@ -437,7 +437,7 @@ class Run:
         Returns (ok, evidence, timings); plan gets the installer's output up
         to its end."""
         m = self.machine(label, "uefi", self.log_path(log_name), vars_path=vars_path)
-        # The stick first: over an installed system (the reinstall), the
+        # The stick first: over an installed system, as for the reinstall, the
         # firmware's own boot entry would start it instead.
         m.add_usb_disk(iso or self.iso, readonly=True, boot_first=True)
         self.sata(m, disks)
@@ -1005,7 +1005,7 @@ class Run:
                        + ", ".join(sorted({str(owners[b]) for b in files})) + ")")
         if diff:
             notes.append(f"{len(diff)} of {len(now)} non-zero 4 KiB blocks differ from before the install, all ext4"
-                         f" bookkeeping of its mounts by the installed system (/srv/data, read-write):"
+                         f" bookkeeping of its mounts by the installed system, /srv/data read-write:"
                          f" {len(meta)} metadata (superblock, descriptors, bitmaps: fs blocks "
                          + ", ".join(str(b) for b in meta[:6]) + ("…" if len(meta) > 6 else "")
                          + f"), {len(journal)} journal")
