@@ -122,13 +122,21 @@ int lvm_vgcreate(Lvm *l, const char *vg, uint64_t extent_size, char *const *pvs,
         return lvm_run(l, argv, NULL);
 }
 
-int lvm_lvcreate(Lvm *l, const char *vg, char *const *pvs, const char *lv, uint64_t size, const char *what) {
-        _cleanup_free_ char *w = xasprintf("%s: lvcreate", what);
+/* A command that writes to the group's physical volumes: each one held. */
+static int guard_pvs(const Lvm *l, char *const *pvs, const char *what, const char *command) {
+        _cleanup_free_ char *w = xasprintf("%s: %s", what, command);
         for (char *const *p = pvs; *p; p++) {
                 int r = guard_write(l->guard, *p, w);
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+int lvm_lvcreate(Lvm *l, const char *vg, char *const *pvs, const char *lv, uint64_t size, const char *what) {
+        int r = guard_pvs(l, pvs, what, "lvcreate");
+        if (r < 0)
+                return r;
         _cleanup_free_ char *bytes = xasprintf("%" PRIu64 "b", size);
         _cleanup_strv_free_ char **argv = strv_split_ws("lvcreate --yes");
         if (l->offline) {
@@ -152,12 +160,9 @@ int lvm_lvcreate(Lvm *l, const char *vg, char *const *pvs, const char *lv, uint6
 }
 
 int lvm_lvextend(Lvm *l, const char *vg, char *const *pvs, const char *lv, uint64_t size, const char *what) {
-        _cleanup_free_ char *w = xasprintf("%s: lvextend", what);
-        for (char *const *p = pvs; *p; p++) {
-                int r = guard_write(l->guard, *p, w);
-                if (r < 0)
-                        return r;
-        }
+        int r = guard_pvs(l, pvs, what, "lvextend");
+        if (r < 0)
+                return r;
         _cleanup_free_ char *bytes = xasprintf("%" PRIu64 "b", size), *name = xasprintf("%s/%s", vg, lv);
         _cleanup_strv_free_ char **argv = strv_split_ws("lvextend");
         offline_args(l, &argv);

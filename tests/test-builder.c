@@ -153,6 +153,21 @@ static void test_release_date(void **state) {
 /* A mirror of one suite on file://, signed by a key of the test's own: its
  * InRelease is taken; the same file with one byte changed, or a Release
  * with no signature, is refused. */
+/* gpg with ./gnupg as its home, quiet. */
+static char *gpg_env[] = { "GNUPGHOME=gnupg", NULL };
+
+/* A signing key of the test's own in ./gnupg (made here), its public
+ * keyring in ./keyring.gpg; the options that run gpg with it. */
+static RunOptions signing_key(void) {
+        RunOptions q = { .quiet = true, .env = gpg_env };
+        assert_int_equal(chmod("gnupg", 0700), 0);
+        assert_int_equal(RUN(&q, "gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key", "hyperion test <t@invalid>",
+                             "ed25519", "sign", "never"),
+                         0);
+        assert_int_equal(RUN(&q, "gpg", "--batch", "--quiet", "--output", "keyring.gpg", "--export"), 0);
+        return q;
+}
+
 static void test_release_signature(void **state) {
         (void) state;
         if (access("/usr/bin/gpg", X_OK) < 0 || access("/usr/bin/gpgv", X_OK) < 0 || access("/usr/lib/apt/apt-helper", X_OK) < 0) {
@@ -162,13 +177,7 @@ static void test_release_signature(void **state) {
         char here[4096];
         assert_non_null(getcwd(here, sizeof here));
         assert_int_equal(RUN(NULL, "mkdir", "-p", "gnupg", "m/dists/t", "u/dists/t", "out"), 0);
-        assert_int_equal(chmod("gnupg", 0700), 0);
-        char *env[] = { "GNUPGHOME=gnupg", NULL };
-        RunOptions q = { .quiet = true, .env = env };
-        assert_int_equal(RUN(&q, "gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key", "hyperion test <t@invalid>",
-                             "ed25519", "sign", "never"),
-                         0);
-        assert_int_equal(RUN(&q, "gpg", "--batch", "--quiet", "--output", "keyring.gpg", "--export"), 0);
+        RunOptions q = signing_key();
         put("./Release", "Origin: Test\nSuite: t\nDate: Sat, 21 Nov 2026 09:15:44 UTC\n");
         assert_int_equal(RUN(&q, "gpg", "--batch", "--quiet", "--output", "m/dists/t/InRelease", "--clearsign", "Release"), 0);
         _cleanup_free_ char *keyring = path_join(here, "keyring.gpg"), *good = xasprintf("file://%s/m", here);
@@ -230,13 +239,7 @@ static void test_target_check(void **state) {
         char here[4096];
         assert_non_null(getcwd(here, sizeof here));
         assert_int_equal(RUN(NULL, "mkdir", "-p", "gnupg", "m/dists/t/main/binary-amd64", "m/pool", "work", "cache"), 0);
-        assert_int_equal(chmod("gnupg", 0700), 0);
-        char *env[] = { "GNUPGHOME=gnupg", NULL };
-        RunOptions q = { .quiet = true, .env = env };
-        assert_int_equal(RUN(&q, "gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key", "hyperion test <t@invalid>",
-                             "ed25519", "sign", "never"),
-                         0);
-        assert_int_equal(RUN(&q, "gpg", "--batch", "--quiet", "--output", "keyring.gpg", "--export"), 0);
+        RunOptions q = signing_key();
         make_deb("tzdata", "usr/share/zoneinfo/Europe/Paris\0TZif\0\0");
         make_deb("locales", "usr/share/i18n/SUPPORTED\0en_US.UTF-8 UTF-8\nfr_FR.UTF-8 UTF-8\n\0\0");
         make_deb("xkb-data", "usr/share/X11/xkb/rules/base.lst\0! model\n  pc105 Generic\n\n! layout\n  us English (US)\n  fr French\n\n! variant\n  oss fr: French (alt.)\n\0\0");
