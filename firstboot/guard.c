@@ -136,7 +136,54 @@ void guard_release(Guard *g) {
                 free(g->disks[i].name);
         }
         free(g->disks);
+        free(g->allowed);
+        strv_free(g->volumes);
         *g = (Guard) {};
+}
+
+int guard_allow_device(Guard *g, const char *path) {
+        struct stat st;
+        if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+                return log_error_errno(ENODEV, "'%s' is not a block device", path);
+        g->allowed = xrealloc(g->allowed, (g->n_allowed + 1) * sizeof(dev_t));
+        g->allowed[g->n_allowed++] = st.st_rdev;
+        return 0;
+}
+
+/* device-mapper's name of VG/LV: each '-' doubled, joined by '-'. */
+static char *dm_name(const char *vg, const char *lv) {
+        size_t n = 0;
+        for (const char *p = vg; *p; p++)
+                n += *p == '-' ? 2 : 1;
+        for (const char *p = lv; *p; p++)
+                n += *p == '-' ? 2 : 1;
+        char *s = xcalloc(n + 2, 1), *o = s;
+        for (const char *p = vg; *p; p++)
+                o = *p == '-' ? stpcpy(o, "--") : (*o = *p, o + 1);
+        *o++ = '-';
+        for (const char *p = lv; *p; p++)
+                o = *p == '-' ? stpcpy(o, "--") : (*o = *p, o + 1);
+        return s;
+}
+
+void guard_allow_volume(Guard *g, const char *vg, const char *lv) {
+        if (!g->volumes)
+                g->volumes = xcalloc(1, sizeof(char *));
+        strv_consume(&g->volumes, dm_name(vg, lv));
+}
+
+static bool allowed(const Guard *g, dev_t d) {
+        for (size_t i = 0; i < g->n_allowed; i++)
+                if (g->allowed[i] == d)
+                        return true;
+        if (!g->volumes || !g->volumes[0])
+                return false;
+        char p[128];
+        snprintf(p, sizeof p, "/sys/dev/block/%u:%u/dm/name", major(d), minor(d));
+        _cleanup_free_ char *name = NULL;
+        if (read_full_file(p, &name, NULL) < 0)
+                return false;
+        return strv_contains(g->volumes, strstrip(name));
 }
 
 static bool file_held(const Guard *g, const struct stat *st) {
@@ -190,6 +237,10 @@ static bool dm_writable(const Guard *g, dev_t d, int depth) {
 static bool devno_writable(const Guard *g, dev_t d, int depth) {
         if (depth > 8)
                 return false;
+        /* Named ones count as themselves only: a physical volume allowed for
+         * LVM's metadata makes no other volume on it writable. */
+        if (depth == 0 && allowed(g, d))
+                return true;
         dev_t w = whole_disk(d);
         for (size_t i = 0; i < g->n_disks; i++)
                 if (!g->disks[i].is_file && g->disks[i].devno == w)

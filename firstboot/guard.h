@@ -47,6 +47,9 @@ typedef struct HeldDisk {
 typedef struct Guard {
         HeldDisk *disks;
         size_t n_disks;
+        dev_t *allowed;  /* day two: devices named one by one */
+        size_t n_allowed;
+        char **volumes;  /* day two: "vg0-europa--disk", device-mapper's names */
 } Guard;
 
 /* Hold the probed disk d (the profile's disk name), after checking it is
@@ -54,6 +57,12 @@ typedef struct Guard {
  * names both disks. */
 int guard_hold(Guard *g, const ProbedDisk *d, const char *name);
 void guard_release(Guard *g);
+/* Day two: the running host's disks are in use and never held; what a
+ * change may write is named instead: a volume VG/LV it makes or changes
+ * (allowed by its device-mapper name, so before it exists), and the
+ * physical volumes of its group, where LVM writes its metadata. */
+int guard_allow_device(Guard *g, const char *path);
+void guard_allow_volume(Guard *g, const char *vg, const char *lv);
 
 /* 0 when path may be written, else -EPERM with an error logged; -EINTR
  * after an interrupt. what: "format system/root: mkfs.ext4". */

@@ -46,6 +46,29 @@ int guest_host_keys(const char *root, const char *name) {
         return 0;
 }
 
+char *guest_interfaces(const Domain *d) {
+        _cleanup_free_ char *dns = strv_join(d->dns, " ");
+        _cleanup_free_ char *eth0 =
+                streq(d->address, "dhcp")
+                        ? xstrdup("iface eth0 inet dhcp\n")
+                        : xasprintf("iface eth0 inet static\n\taddress %s\n%s%s%s%s%s%s", d->address, isempty(d->gateway) ? "" : "\tgateway ",
+                                    d->gateway, isempty(d->gateway) ? "" : "\n", isempty(dns) ? "" : "\tdns-nameservers ", dns,
+                                    isempty(dns) ? "" : "\n");
+        char *text = xasprintf("# /etc/network/interfaces of guest %s: written by hyperion-firstboot.\n"
+                               "auto lo\niface lo inet loopback\n\n# on %s\nauto eth0\n%s",
+                               d->head.name, d->bridges[0], eth0);
+        /* The next interfaces come up without an address: the guest's own
+         * business (a router's WAN takes what its provider gives). */
+        for (size_t i = 1; d->bridges[i]; i++) {
+                char *n = xasprintf("%s\n# on %s\nauto eth%zu\niface eth%zu inet manual\n\tup ip link set dev $IFACE up\n"
+                                    "\tdown ip link set dev $IFACE down\n",
+                                    text, d->bridges[i], i, i);
+                free(text);
+                text = n;
+        }
+        return text;
+}
+
 int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
         const char *name = d->head.name;
         _cleanup_free_ char *hostname = xasprintf("%s\n", name);
@@ -55,10 +78,7 @@ int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
         _cleanup_free_ char *fstab = xasprintf("# /etc/fstab of guest %s: written by hyperion-firstboot.\n"
                                                "/dev/xvda / ext4 errors=remount-ro 0 1\n%s",
                                                name, d->swap ? "/dev/xvdb none swap sw 0 0\n" : "");
-        _cleanup_free_ char *net = streq(d->address, "dhcp")
-                                           ? xasprintf("auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n")
-                                           : xasprintf("auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet static\n\taddress %s\n",
-                                                       d->address);
+        _cleanup_free_ char *net = guest_interfaces(d);
         int r;
         if ((r = write_file_under(root, "etc/hostname", hostname, 0644)) < 0 || (r = write_file_under(root, "etc/hosts", hosts, 0644)) < 0 ||
             (r = write_file_under(root, "etc/fstab", fstab, 0644)) < 0 || (r = write_file_under(root, "etc/network/interfaces", net, 0644)) < 0)
@@ -82,10 +102,9 @@ int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
         return 0;
 }
 
-/* A guest's kernel and initrd, from its own root, into dom0. */
-static int copy_kernel(Target *t, const char *name, const char *groot) {
+int guest_copy_kernel(const char *root, const char *name, const char *groot) {
         _cleanup_free_ char *sub = xasprintf("%s/%s", GUEST_KERNEL_DIR, name);
-        _cleanup_free_ char *dir = path_join(t->root, sub);
+        _cleanup_free_ char *dir = path_join(root, sub);
         int r = RUN(NULL, "mkdir", "-p", dir);
         if (r < 0)
                 return r;
@@ -99,53 +118,72 @@ static int copy_kernel(Target *t, const char *name, const char *groot) {
         return 0;
 }
 
-/* A kept guest: its kernel and initrd from its root, read-only (noload:
- * not even its journal is replayed); nothing of its volumes is written. */
-static int guest_register_kept(Target *t, const Domain *d, const char *disk, const char *mnt) {
+int guest_register_kept(const char *root, const Domain *d) {
+        _cleanup_free_ char *disk = xasprintf("/dev/%s/%s-disk", d->volume_group, d->head.name);
+        _cleanup_free_ char *mnt = xasprintf("/run/hyperion/guest-%s", d->head.name);
+        int r = RUN(NULL, "mkdir", "-p", mnt);
+        if (r < 0)
+                return r;
         log_info("guest %s: %s kept; its kernel read from it", d->head.name, disk);
         if (mount(disk, mnt, fs_type_to_string(d->filesystem), MS_RDONLY, d->filesystem == FS_EXT4 ? "noload" : NULL) < 0)
                 return log_error_errno(errno, "cannot mount the kept '%s' read-only: %m", disk);
-        int r = copy_kernel(t, d->head.name, mnt);
+        r = guest_copy_kernel(root, d->head.name, mnt);
         umount_below(mnt);
         return r;
 }
 
-int guest_prepare(Target *t, const Step *s) {
-        const Domain *d = s->domain;
+int guest_make_root(const Guard *g, const Profile *p, const Domain *d, const char *archive, const char *root, const char *what) {
         const char *name = d->head.name;
-        const char *archive = t->plan->inventory->guest_archive;
         _cleanup_free_ char *disk = xasprintf("/dev/%s/%s-disk", d->volume_group, name);
         _cleanup_free_ char *swap = xasprintf("/dev/%s/%s-swap", d->volume_group, name);
         _cleanup_free_ char *mnt = xasprintf("/run/hyperion/guest-%s", name);
         int r = RUN(NULL, "mkdir", "-p", mnt);
         if (r < 0)
                 return r;
-        if (s->keep)
-                r = guest_register_kept(t, d, disk, mnt);
-        else {
-                log_info("guest %s: %s", name, disk);
-                if ((r = make_filesystem(&t->guard, disk, d->filesystem, name, NULL, s->id)) < 0 ||
-                    (d->swap && (r = make_filesystem(&t->guard, swap, FS_SWAP, NULL, NULL, s->id)) < 0))
-                        return r;
-                if (mount(disk, mnt, fs_type_to_string(d->filesystem), 0, NULL) < 0)
-                        return log_error_errno(errno, "cannot mount '%s': %m", disk);
-                _cleanup_free_ char *label = xasprintf("guest %s", name);
-                r = tarball_extract(archive, mnt, label);
-                if (r >= 0)
-                        r = guest_configure_root(t->plan->profile, d, mnt);
-                if (r >= 0)
-                        r = copy_kernel(t, name, mnt);
-                umount_below(mnt);
-        }
+        log_info("guest %s: %s", name, disk);
+        if ((r = make_filesystem(g, disk, d->filesystem, name, NULL, what)) < 0 ||
+            (d->swap && (r = make_filesystem(g, swap, FS_SWAP, NULL, NULL, what)) < 0))
+                return r;
+        if (mount(disk, mnt, fs_type_to_string(d->filesystem), 0, NULL) < 0)
+                return log_error_errno(errno, "cannot mount '%s': %m", disk);
+        _cleanup_free_ char *label = xasprintf("guest %s", name);
+        r = tarball_extract(archive, mnt, label);
+        if (r >= 0)
+                r = guest_configure_root(p, d, mnt);
+        if (r >= 0)
+                r = guest_copy_kernel(root, name, mnt);
+        umount_below(mnt);
+        return r;
+}
+
+int guest_write_cfg(const char *root, const Domain *d) {
+        /* Parsed before it is written. */
+        _cleanup_free_ char *cfg = guest_cfg_text(d);
+        int r = guest_cfg_check(d->head.name, cfg);
         if (r < 0)
                 return r;
+        _cleanup_free_ char *rel = xasprintf("etc/xen/%s.cfg", d->head.name);
+        return write_file_under(root, rel, cfg, 0644);
+}
 
-        /* Its xl configuration on the new host: parsed before it is written. */
-        _cleanup_free_ char *cfg = guest_cfg_text(d);
-        if ((r = guest_cfg_check(name, cfg)) < 0)
-                return r;
-        _cleanup_free_ char *rel = xasprintf("etc/xen/%s.cfg", name);
-        return write_file_under(t->root, rel, cfg, 0644);
+int guest_keep_archive(Target *t, const Step *s) {
+        (void) s;
+        _cleanup_free_ char *dst = path_join(t->root, GUEST_ARCHIVE_HOST);
+        _cleanup_free_ char *tmp = xasprintf("%s.part", dst);
+        _cleanup_free_ char *dir = xstrndup(dst, (size_t) (strrchr(dst, '/') - dst));
+        int r = RUN(NULL, "mkdir", "-p", dir);
+        if (r >= 0)
+                r = RUN(NULL, "cp", "--", t->plan->inventory->guest_archive, tmp);
+        if (r >= 0 && rename(tmp, dst) < 0)
+                r = log_error_errno(errno, "cannot rename '%s': %m", tmp);
+        return r;
+}
+
+int guest_prepare(Target *t, const Step *s) {
+        const Domain *d = s->domain;
+        int r = s->keep ? guest_register_kept(t->root, d)
+                        : guest_make_root(&t->guard, t->plan->profile, d, t->plan->inventory->guest_archive, t->root, s->id);
+        return r < 0 ? r : guest_write_cfg(t->root, d);
 }
 
 /* ---- every Xen boot: libxenlight ----------------------------------------- */
@@ -201,13 +239,18 @@ static int build_config(libxl_ctx *ctx, const Domain *d, libxl_domain_config *dc
         if (r != 0)
                 return log_error_errno(EINVAL, "guest '%s': a disk specification does not parse", d->head.name);
 
-        dc->nics = xcalloc(1, sizeof(libxl_device_nic));
-        dc->num_nics = 1;
-        libxl_device_nic_init(&dc->nics[0]);
-        dc->nics[0].bridge = xstrdup(d->bridge);
-        dc->nics[0].script = xstrdup(GUEST_VIF_SCRIPT);
-        if (parse_mac(d->mac, dc->nics[0].mac) < 0)
-                return log_error_errno(EINVAL, "guest '%s': invalid MAC '%s'", d->head.name, d->mac);
+        /* One interface per bridge, in order: eth0, eth1, ... in the guest. */
+        size_t nn = strv_length(d->bridges);
+        dc->nics = xcalloc(nn, sizeof(libxl_device_nic));
+        dc->num_nics = (int) nn;
+        for (size_t i = 0; i < nn; i++) {
+                libxl_device_nic_init(&dc->nics[i]);
+                dc->nics[i].devid = (libxl_devid) i;
+                dc->nics[i].bridge = xstrdup(d->bridges[i]);
+                dc->nics[i].script = xstrdup(GUEST_VIF_SCRIPT);
+                if (parse_mac(d->macs[i], dc->nics[i].mac) < 0)
+                        return log_error_errno(EINVAL, "guest '%s': invalid MAC '%s'", d->head.name, d->macs[i]);
+        }
         return 0;
 }
 
@@ -345,17 +388,24 @@ static _noreturn_ void create_child(Xl *parent, const Domain *d, int fd) {
         supervise(&xl, d, domid);
 }
 
-int guests_create(const Profile *p) {
+int guests_create(const Profile *p, char *const *only) {
         Xl xl;
         int r = xl_open(&xl);
         if (r < 0)
                 return r;
         _cleanup_strv_free_ char **record = xcalloc(1, sizeof(char *));
         int failed = 0;
+        for (char **o = only; o && *o; o++)
+                if (!profile_find_domain(p, *o)) {
+                        xl_close(&xl);
+                        return log_error_errno(ENOENT, "the profile has no guest '%s'", *o);
+                }
         for (size_t i = 0; i < p->n_domains; i++) {
                 const Domain *d = p->domains[i];
                 const char *name = d->head.name;
-                if (!d->autostart) {
+                if (only && only[0] && !strv_contains(only, name))
+                        continue;
+                if (!d->autostart && !(only && only[0])) {
                         log_info("guest %s: not started at boot (AutoStart=no)", name);
                         continue;
                 }
@@ -402,8 +452,11 @@ int guests_create(const Profile *p) {
         }
         xl_close(&xl);
         /* What this boot's creations went through, for the report. */
-        _cleanup_free_ char *body = strv_join(record, "\n");
-        _cleanup_free_ char *text = xasprintf("%s%s", body, record[0] ? "\n" : "");
+        _cleanup_free_ char *body = strv_join(record, "\n"), *before = NULL;
+        /* Day two's creations add to this boot's. */
+        if (only && only[0])
+                (void) read_full_file(GUESTS_CREATED, &before, NULL);
+        _cleanup_free_ char *text = xasprintf("%s%s%s", strempty(before), body, record[0] ? "\n" : "");
         (void) RUN(NULL, "mkdir", "-p", "/run/hyperion");
         if (write_file_atomic(GUESTS_CREATED, text, strlen(text), 0644) < 0)
                 log_warning("cannot write %s", GUESTS_CREATED);

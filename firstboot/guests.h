@@ -27,14 +27,28 @@
  * root unpacked from the medium's guest archive and configured, its xl
  * configuration checked and written. */
 int guest_prepare(Target *t, const Step *s);
+/* The medium's guest archive copied to the new host's GUEST_ARCHIVE_HOST. */
+int guest_keep_archive(Target *t, const Step *s);
+
+/* Its volumes formatted (through the guard), its root unpacked from the
+ * archive and configured, its kernel copied to root's GUEST_KERNEL_DIR. */
+int guest_make_root(const Guard *g, const Profile *p, const Domain *d, const char *archive, const char *root, const char *what);
+/* A kept guest: its kernel read from its root, mounted read-only. */
+int guest_register_kept(const char *root, const Domain *d);
+int guest_copy_kernel(const char *root, const char *name, const char *groot);
+/* root/etc/xen/NAME.cfg, checked with libxlutil first. */
+int guest_write_cfg(const char *root, const Domain *d);
 
 /* Its own SSH host keys (RSA, ECDSA, Ed25519) under root/etc/ssh. */
 int guest_host_keys(const char *root, const char *name);
+/* Its /etc/network/interfaces: eth0 with Address=, the others up without one. */
+char *guest_interfaces(const Domain *d);
 /* The guest's files, given its mounted root (tested on image files). */
 int guest_configure_root(const Profile *p, const Domain *d, const char *root);
 
-/* Every Xen boot, after xendomains: create each guest that starts at
+/* Every Xen boot, after xendomains (only: NULL), or the guests named in
+ * only (day two, whether they start at boot or not): create each guest that starts at
  * boot and does not run (on the first boot, all of them), link it into
  * /etc/xen/auto; retried, and each failure's reason logged and recorded in
  * GUESTS_CREATED. */
-int guests_create(const Profile *p);
+int guests_create(const Profile *p, char *const *only);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "change.h"
 #include "guests.h"
 #include "journal.h"
 #include "report.h"
@@ -33,7 +34,8 @@
 
 static const char *arg_profile = DEFAULT_PROFILE;
 static char **arg_disks;
-static bool arg_yes, arg_wipe, arg_live, arg_start_over;
+static bool arg_yes, arg_wipe, arg_live, arg_start_over, arg_purge;
+static const char *arg_host;
 static const char *arg_root = "/run/hyperion/target";
 static unsigned arg_wait = REPORT_WAIT_DEFAULT;
 
@@ -44,10 +46,15 @@ static void help(void) {
                "\n"
                "Commands:\n"
                "  plan                 probe the disks, match them to the profile, print the\n"
-               "                       plan; writes nothing\n"
+               "                       plan; writes nothing. On an installed host: what\n"
+               "                       differs between the profile and the host, as changes\n"
                "  install              the same plan, then ask for the host name and apply it\n"
+               "  apply                on an installed host: the changes 'plan' shows, after\n"
+               "                       the host name is typed (guests added, changed,\n"
+               "                       retired; bridges added)\n"
+               "  host                 print what the installed host has, as 'plan' sees it\n"
                "  status               print what the install journal says was done\n"
-               "  guests               create each guest that starts at boot and does not\n"
+               "  guests [NAME...]     create each guest that starts at boot and does not\n"
                "                       run, through libxenlight; link it into /etc/xen/auto\n"
                "                       (hyperion-guests.service, on every Xen boot)\n"
                "  report               wait for the kept filesystems and each guest's system,\n"
@@ -60,6 +67,10 @@ static void help(void) {
                "                       repeat for each disk\n"
                "  -y, --yes            do not ask for confirmation (install)\n"
                "      --wipe           allow formatting a disk that holds partitions or data\n"
+               "      --purge          apply: a retired guest's volumes are wiped and removed\n"
+               "                       (by default they are kept)\n"
+               "      --host DIR       plan: compare the profile with the host described in\n"
+               "                       DIR (DIR/host, DIR/xen/NAME.cfg) instead of this one\n"
                "      --start-over     begin again over an unfinished install of another plan\n"
                "                       (another profile, ISO or disks); implies --wipe\n"
                "      --root DIR       where the new system is mounted while it is installed\n"
@@ -79,13 +90,15 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char **argv) {
-        enum { ARG_WIPE = 0x100, ARG_VERSION, ARG_ROOT, ARG_LIVE, ARG_WAIT, ARG_START_OVER };
+        enum { ARG_WIPE = 0x100, ARG_VERSION, ARG_ROOT, ARG_LIVE, ARG_WAIT, ARG_START_OVER, ARG_PURGE, ARG_HOST };
         static const struct option options[] = {
                 { "profile", required_argument, NULL, 'p' },
                 { "disk", required_argument, NULL, 'd' },
                 { "yes", no_argument, NULL, 'y' },
                 { "wipe", no_argument, NULL, ARG_WIPE },
                 { "start-over", no_argument, NULL, ARG_START_OVER },
+                { "purge", no_argument, NULL, ARG_PURGE },
+                { "host", required_argument, NULL, ARG_HOST },
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "live", no_argument, NULL, ARG_LIVE },
                 { "wait", required_argument, NULL, ARG_WAIT },
@@ -103,6 +116,8 @@ static int parse_argv(int argc, char **argv) {
                 case 'y': arg_yes = true; break;
                 case ARG_WIPE: arg_wipe = true; break;
                 case ARG_START_OVER: arg_start_over = true; break;
+                case ARG_PURGE: arg_purge = true; break;
+                case ARG_HOST: arg_host = optarg; break;
                 case ARG_ROOT: arg_root = optarg; break;
                 case ARG_LIVE: arg_live = true; break;
                 case ARG_WAIT: {
@@ -256,10 +271,100 @@ static int make_plan(const Profile *p, Inventory *inv, Plan **ret, Journal *resu
         return r;
 }
 
+/* An installed hyperion, running: its install journal finished, dom0 of
+ * a Xen, not the live system. Then plan and apply are day two's. */
+static bool installed_host(void) {
+        if (arg_host)
+                return true;
+        if (arg_disks || access("/proc/xen/capabilities", F_OK) < 0 || access("/usr/lib/hyperion/medium", F_OK) == 0)
+                return false;
+        _cleanup_free_ char *path = xasprintf("/%s", JOURNAL_PATH), *text = NULL;
+        if (read_full_file(path, &text, NULL) < 0)
+                return false;
+        Journal j;
+        bool done = journal_parse(text, &j) == 0 && journal_finished(&j);
+        journal_release(&j);
+        return done;
+}
+
+static int make_changes(const Profile *p, HostState *h, ChangePlan **ret) {
+        int r = arg_host ? host_load(arg_host, h) : host_describe(h);
+        if (r < 0)
+                return r;
+        _cleanup_strv_free_ char **errors = NULL;
+        r = change_make(p, h, &(ChangeOptions) { .purge = arg_purge }, ret, &errors);
+        for (char **e = errors; e && *e; e++)
+                log_error("%s", *e);
+        if (r < 0)
+                log_error("nothing was changed: fix the profile (%s) and run again", arg_profile);
+        return r;
+}
+
+static int cmd_host(void) {
+        HostState h;
+        int r = arg_host ? host_load(arg_host, &h) : host_describe(&h);
+        if (r >= 0)
+                host_print(&h, stdout);
+        host_release(&h);
+        return r < 0 ? 1 : 0;
+}
+
+static int cmd_apply(void) {
+        if (!installed_host() || arg_host) {
+                log_error("'apply' changes an installed, running hyperion host (dom0 of its Xen); to install, run 'install' from the ISO");
+                return 2;
+        }
+        _cleanup_(profile_freep) Profile *p = NULL;
+        if (load_profile(&p) < 0)
+                return 1;
+        HostState h;
+        _cleanup_(change_freep) ChangePlan *c = NULL;
+        int r = make_changes(p, &h, &c);
+        if (r == 0) {
+                change_print(c, stdout);
+                if (!c->n_changes) {
+                        host_release(&h);
+                        return 0;
+                }
+                if (!arg_yes) {
+                        _cleanup_strv_free_ char **purged = xcalloc(1, sizeof(char *));
+                        for (size_t i = 0; i < c->n_changes; i++)
+                                for (char **v = c->changes[i].purge ? c->changes[i].volumes : NULL; v && *v; v++)
+                                        strv_push(&purged, *v);
+                        _cleanup_free_ char *list = strv_join(purged, ", ");
+                        if (purged[0])
+                                printf("\n--purge: this WIPES AND REMOVES %s.", list);
+                        printf("\nType the host name '%s' to apply these changes: ", p->host.hostname);
+                        fflush(stdout);
+                        char line[256];
+                        if (!fgets(line, sizeof line, stdin) || !streq(strstrip(line), p->host.hostname)) {
+                                log_error("the host name was not typed: nothing was changed");
+                                host_release(&h);
+                                return 1;
+                        }
+                }
+                r = change_apply(c);
+        }
+        host_release(&h);
+        return r < 0 ? 1 : 0;
+}
+
 static int cmd_plan(void) {
         _cleanup_(profile_freep) Profile *p = NULL;
         if (load_profile(&p) < 0)
                 return 1;
+        if (installed_host()) {
+                HostState h;
+                _cleanup_(change_freep) ChangePlan *c = NULL;
+                int r = make_changes(p, &h, &c);
+                if (r == 0) {
+                        change_print(c, stdout);
+                        if (c->n_changes)
+                                printf("\nThis was a dry run: nothing was changed. 'hyperion-firstboot apply' applies it.\n");
+                }
+                host_release(&h);
+                return r < 0 ? 1 : 0;
+        }
         Inventory inv = {};
         _cleanup_(plan_freep) Plan *plan = NULL;
         int r = make_plan(p, &inv, &plan, NULL);
@@ -384,7 +489,7 @@ int main(int argc, char **argv) {
                 return 2;
         }
         const char *cmd = argv[optind];
-        if (optind + 1 < argc) {
+        if (optind + 1 < argc && !streq(cmd, "guests")) {
                 log_error("unexpected argument '%s' (see --help)", argv[optind + 1]);
                 strv_free(arg_disks);
                 return 2;
@@ -396,12 +501,16 @@ int main(int argc, char **argv) {
                 status = cmd_install();
         else if (streq(cmd, "status"))
                 status = cmd_status();
+        else if (streq(cmd, "apply"))
+                status = cmd_apply();
+        else if (streq(cmd, "host"))
+                status = cmd_host();
         else if (streq(cmd, "guests") || streq(cmd, "report")) {
                 _cleanup_(profile_freep) Profile *p = NULL;
                 if (load_profile(&p) < 0)
                         status = 1;
                 else
-                        status = (streq(cmd, "guests") ? guests_create(p)
+                        status = (streq(cmd, "guests") ? guests_create(p, argv + optind + 1)
                                                        : guests_report(p, &(ReportOptions) { .wait_seconds = arg_wait })) < 0
                                          ? 1
                                          : 0;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "plan.h"
+#include "xen.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -709,21 +710,53 @@ static void check_memory(Plan *plan, char ***errors) {
         }
 }
 
-/* The bridge's card, from the inventory: named, or the first wired one. */
-static void choose_nic(Plan *plan, char ***errors) {
-        const Network *n = &plan->profile->network;
-        const Inventory *inv = plan->inventory;
-        for (size_t i = 0; i < inv->n_nics && !plan->nic; i++)
-                if (streq(n->interface, "auto") ? !inv->nics[i].wireless : streq(inv->nics[i].name, n->interface))
-                        plan->nic = &inv->nics[i];
-        if (plan->nic || streq(n->interface, "auto") || plan->storage_only)
-                return;
+static char *nic_list(const Inventory *inv) {
         _cleanup_strv_free_ char **names = xcalloc(1, sizeof(char *));
         for (size_t i = 0; i < inv->n_nics; i++)
                 strv_consume(&names, xasprintf("%s %s", inv->nics[i].name, inv->nics[i].mac));
-        _cleanup_free_ char *list = strv_join(names, ", "), *where = at(&n->head, "Network", "Interface");
-        add_error(errors, "%sthis machine has no network card '%s' for the bridge %s (it has: %s)", where, n->interface, n->bridge,
-                  inv->n_nics ? list : "none");
+        return inv->n_nics ? strv_join(names, ", ") : xstrdup("none");
+}
+
+void plan_choose_nics(const Profile *p, const Inventory *inv, const ProbedNic **nic, const ProbedNic **nics, bool quiet, char ***errors) {
+        const Network *n = &p->network;
+        const ProbedNic *taken[1 + p->n_bridges];
+        size_t n_taken = 0;
+        /* The named ones first, so that "auto" takes what is left. */
+        *nic = streq(n->interface, "auto") ? NULL : nic_choose(inv, n->interface, NULL, 0);
+        if (*nic)
+                taken[n_taken++] = *nic;
+        for (size_t i = 0; i < p->n_bridges; i++) {
+                nics[i] = streq(p->bridges[i]->interface, "auto") ? NULL : nic_choose(inv, p->bridges[i]->interface, NULL, 0);
+                if (nics[i])
+                        taken[n_taken++] = nics[i];
+        }
+        if (streq(n->interface, "auto") && (*nic = nic_choose(inv, "auto", taken, n_taken)))
+                taken[n_taken++] = *nic;
+        for (size_t i = 0; i < p->n_bridges; i++)
+                if (streq(p->bridges[i]->interface, "auto") && (nics[i] = nic_choose(inv, "auto", taken, n_taken)))
+                        taken[n_taken++] = nics[i];
+        if (quiet)
+                return;
+        _cleanup_free_ char *list = nic_list(inv);
+        if (!*nic && !streq(n->interface, "auto")) {
+                _cleanup_free_ char *where = at(&n->head, "Network", "Interface");
+                add_error(errors, "%sthis machine has no network card '%s' for the bridge %s (it has: %s)", where, n->interface, n->bridge,
+                          list);
+        }
+        for (size_t i = 0; i < p->n_bridges; i++)
+                if (!nics[i]) {
+                        const Bridge *b = p->bridges[i];
+                        _cleanup_free_ char *where = at(&b->head, "Bridge", "Interface");
+                        add_error(errors, "%sthis machine has no %snetwork card '%s' for the bridge %s (it has: %s)", where,
+                                  streq(b->interface, "auto") ? "free wired " : "", b->interface, b->head.name, list);
+                }
+}
+
+/* The bridges' cards, from the inventory. */
+static void choose_nic(Plan *plan, char ***errors) {
+        const Profile *p = plan->profile;
+        plan->bridge_nics = xcalloc(p->n_bridges + 1, sizeof(ProbedNic *));
+        plan_choose_nics(p, plan->inventory, &plan->nic, plan->bridge_nics, plan->storage_only, errors);
 }
 
 /* What a full install needs from the medium and the kernel, before the
@@ -904,25 +937,41 @@ char *plan_fstab(const Plan *plan) {
         return xasprintf("%s\n", body);
 }
 
+/* "iface BR inet ...": dom0's address on a bridge. */
+static char *iface_address(const char *bridge, const char *address, const char *gateway, char **dns_l) {
+        if (streq(address, "none"))
+                return xasprintf("iface %s inet manual\n", bridge);
+        if (streq(address, "dhcp"))
+                return xasprintf("iface %s inet dhcp\n", bridge);
+        _cleanup_free_ char *dns = strv_join(dns_l, " ");
+        return xasprintf("iface %s inet static\n\taddress %s\n%s%s%s%s%s%s", bridge, address, isempty(gateway) ? "" : "\tgateway ",
+                         gateway, isempty(gateway) ? "" : "\n", isempty(dns) ? "" : "\tdns-nameservers ", dns, isempty(dns) ? "" : "\n");
+}
+
 char *plan_interfaces(const Profile *p, const char *interface) {
         const Network *n = &p->network;
-        _cleanup_free_ char *addr = NULL;
-        if (streq(n->address, "dhcp"))
-                addr = xasprintf("iface %s inet dhcp\n", n->bridge);
-        else {
-                _cleanup_free_ char *dns = strv_join(n->dns, " ");
-                addr = xasprintf("iface %s inet static\n\taddress %s\n%s%s%s%s%s%s", n->bridge, n->address,
-                                 isempty(n->gateway) ? "" : "\tgateway ", n->gateway, isempty(n->gateway) ? "" : "\n",
-                                 isempty(dns) ? "" : "\tdns-nameservers ", dns, isempty(dns) ? "" : "\n");
-        }
+        _cleanup_free_ char *addr = iface_address(n->bridge, n->address, n->gateway, n->dns);
         return xasprintf("# /etc/network/interfaces: written by hyperion-firstboot from the profile.\n"
                          "# The guests' bridge %s, on %s.\n\n"
                          "auto lo\niface lo inet loopback\n\n"
                          "iface %s inet manual\n\n"
                          "auto %s\n%s"
-                         "\tbridge_ports %s\n\tbridge_stp off\n\tbridge_fd 0\n\tbridge_maxwait 0\n",
+                         "\tbridge_ports %s\n\tbridge_stp off\n\tbridge_fd 0\n\tbridge_maxwait 0\n"
+                         "%s",
                          n->bridge, interface ? interface : "no interface (none was found)", interface ? interface : "none",
-                         n->bridge, addr, interface ? interface : "none");
+                         n->bridge, addr, interface ? interface : "none",
+                         p->n_bridges ? "\n# The other bridges ([Bridge NAME]), a file each.\nsource /etc/network/interfaces.d/hyperion-*\n" : "");
+}
+
+char *plan_bridge_interfaces(const Bridge *b, const char *interface) {
+        _cleanup_free_ char *addr = iface_address(b->head.name, b->address, b->gateway, b->dns);
+        return xasprintf("# " BRIDGE_FILE_FMT ": written by hyperion-firstboot from the profile ([Bridge %s]).\n"
+                         "# The bridge %s, on %s%s.\n\n"
+                         "iface %s inet manual\n\n"
+                         "auto %s\n%s"
+                         "\tbridge_ports %s\n\tbridge_stp off\n\tbridge_fd 0\n\tbridge_maxwait 0\n",
+                         b->head.name, b->head.name, b->head.name, interface, streq(b->address, "none") ? ", with no address for dom0" : "",
+                         interface, b->head.name, addr, interface);
 }
 
 /* ---- the steps -------------------------------------------------------------- */
@@ -1150,6 +1199,14 @@ static void system_steps(Plan *plan) {
         _cleanup_free_ char *why = plan->nic ? xasprintf("the bridge %s on %s (%s)", p->network.bridge, plan->nic->name, plan->nic->mac)
                                              : xasprintf("the bridge %s, on no card (this machine has no wired one)", p->network.bridge);
         add_file(plan, "/etc/network/interfaces", plan_interfaces(p, plan->nic ? plan->nic->name : NULL), why);
+        for (size_t i = 0; i < p->n_bridges; i++) {
+                const Bridge *b = p->bridges[i];
+                const ProbedNic *c = plan->bridge_nics[i];
+                _cleanup_free_ char *path = xasprintf(BRIDGE_FILE_FMT, b->head.name);
+                _cleanup_free_ char *bwhy = c ? xasprintf("the bridge %s on %s (%s)", b->head.name, c->name, c->mac)
+                                              : xasprintf("the bridge %s", b->head.name);
+                add_file(plan, path, plan_bridge_interfaces(b, c ? c->name : "none"), bwhy);
+        }
         Step *id = add_step(plan, STEP_IDENTITY, xstrdup("identity"),
                             plan->reinstall && p->host.keep_identity
                                     ? xstrdup("identity: the installed system's machine-id and SSH host keys, carried over (read "
@@ -1211,15 +1268,22 @@ static void system_steps(Plan *plan) {
         }
         add_step(plan, STEP_UPDATE_GRUB, xstrdup("update-grub"),
                  xstrdup(p->xen.default_entry ? "update-grub: GRUB's menu, its first entry checked to be Xen" : "update-grub: GRUB's menu"));
+        /* The guest archive stays on the host: a guest added later (day
+         * two) needs neither the ISO nor the network. */
+        if (plan->inventory->guest_archive)
+                add_step(plan, STEP_GUEST_ARCHIVE, xstrdup("guest-archive"),
+                         xstrdup("guest-archive: the ISO's guest root archive kept on the host, " GUEST_ARCHIVE_HOST
+                                 " (for guests added later, with no network)"));
         for (size_t i = 0; i < p->n_domains; i++) {
                 const Domain *dom = p->domains[i];
                 _cleanup_free_ char *swap = dom->swap ? xasprintf(", swap on %s/%s-swap", dom->volume_group, dom->head.name) : xstrdup("");
                 const PlanVolume *disk = plan_guest_volume(plan, dom);
+                _cleanup_free_ char *macs = strv_join(dom->macs, ", ");
                 if (disk && disk->state != VOLUME_NEW) {
                         Step *s = add_step(plan, STEP_GUEST, xasprintf("guest %s", dom->head.name),
                                            xasprintf("guest %s: its volumes kept (%s/%s-disk%s), registered again: /etc/xen/%s.cfg, "
                                                      "MAC %s",
-                                                     dom->head.name, dom->volume_group, dom->head.name, swap, dom->head.name, dom->mac));
+                                                     dom->head.name, dom->volume_group, dom->head.name, swap, dom->head.name, macs));
                         s->domain = dom;
                         s->keep = true;
                         continue;
@@ -1323,6 +1387,7 @@ void plan_free(Plan *plan) {
                 free(s->owner);
         }
         free(plan->steps);
+        free(plan->bridge_nics);
         free(plan);
 }
 
@@ -1438,8 +1503,9 @@ void plan_print(const Plan *plan, FILE *f) {
                 fprintf(f, "\nguests\n");
                 for (size_t i = 0; i < p->n_domains; i++) {
                         const Domain *d = p->domains[i];
-                        fprintf(f, "  %-12s %-3s memory %s, %u vcpu%s, on %s (%s)\n", d->head.name, guest_type_to_string(d->type),
-                                format_size(a, d->memory), d->vcpus, d->vcpus == 1 ? "" : "s", d->bridge, d->mac);
+                        _cleanup_free_ char *nics = domain_nics(d);
+                        fprintf(f, "  %-12s %-3s memory %s, %u vcpu%s, on %s\n", d->head.name, guest_type_to_string(d->type),
+                                format_size(a, d->memory), d->vcpus, d->vcpus == 1 ? "" : "s", nics);
                 }
         }
         fprintf(f, "\nXen: dom0 %s%s, Xen entry %s\n", format_size(a, p->xen.dom0_memory),
@@ -1453,6 +1519,11 @@ void plan_print(const Plan *plan, FILE *f) {
                                 p->network.address);
                 else
                         fprintf(f, "network: the bridge %s on no card (no wired card found)\n", p->network.bridge);
+                for (size_t i = 0; i < p->n_bridges; i++)
+                        if (plan->bridge_nics && plan->bridge_nics[i])
+                                fprintf(f, "network: the bridge %s on %s (%s), %s\n", p->bridges[i]->head.name, plan->bridge_nics[i]->name,
+                                        plan->bridge_nics[i]->mac,
+                                        streq(p->bridges[i]->address, "none") ? "no address for dom0" : p->bridges[i]->address);
                 fprintf(f, "firmware: %s\n", plan->inventory->efi ? "UEFI (a boot entry is written)" : "BIOS (no firmware boot entry)");
         }
 

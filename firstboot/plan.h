@@ -102,6 +102,7 @@ typedef enum StepKind {
         STEP_DIVERT,       /* dpkg-divert of 20_linux_xen to 08_linux_xen */
         STEP_GRUB,         /* GRUB onto one firmware target (firmware.h), the EFI boot entry */
         STEP_UPDATE_GRUB,  /* grub.cfg, its first entry checked to be Xen */
+        STEP_GUEST_ARCHIVE, /* the guest archive copied onto the host (day two's guests) */
         STEP_GUEST,        /* a guest: its volumes, its root filesystem, its xl configuration */
         STEP_DONE,
         _STEP_KIND_MAX,
@@ -139,6 +140,7 @@ typedef struct Plan {
         size_t n_volumes;
         uint64_t memory_needed;
         const ProbedNic *nic; /* the bridge's interface, or NULL */
+        const ProbedNic **bridge_nics; /* [Bridge NAME]'s, in the profile's order (NULL: none found) */
         bool storage_only;    /* the disks are image files: storage steps only */
         uint64_t seed;        /* of the UUIDs */
         char identity[65];    /* what an install journal of this plan carries */
@@ -187,6 +189,12 @@ bool plan_find_mount(const Plan *plan, const char *path, size_t *ri, size_t *rj)
 /* The texts the plan writes into the target (tested on their own). */
 char *plan_fstab(const Plan *plan);
 char *plan_interfaces(const Profile *p, const char *interface);
+/* /etc/network/interfaces.d/hyperion-NAME of a [Bridge NAME] on that card. */
+char *plan_bridge_interfaces(const Bridge *b, const char *interface);
+#define BRIDGE_FILE_FMT "/etc/network/interfaces.d/hyperion-%s"
+/* Which card each bridge takes: [Network]'s into *nic, each [Bridge]'s
+ * into nics[] (an array of p->n_bridges); errors name the missing ones. */
+void plan_choose_nics(const Profile *p, const Inventory *inv, const ProbedNic **nic, const ProbedNic **nics, bool quiet, char ***errors);
 
 #define PLAN_ALIGN (UINT64_C(1) << 20)
 /* LVM's default: data starts 1 MiB into a physical volume. */

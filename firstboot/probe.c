@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/random.h>
@@ -495,7 +496,23 @@ static char **loops_over(const struct stat *st) {
         return l;
 }
 
-/* Physical network cards: a device behind them; by name. */
+const ProbedNic *nic_choose(const Inventory *inv, const char *spec, const ProbedNic *const *taken, size_t n_taken) {
+        bool is_mac = strlen(spec) == 17 && spec[2] == ':';
+        for (size_t i = 0; i < inv->n_nics; i++) {
+                const ProbedNic *c = &inv->nics[i];
+                bool busy = false;
+                for (size_t j = 0; j < n_taken; j++)
+                        busy |= taken[j] == c;
+                if (streq(spec, "auto") ? !c->wireless && !busy
+                    : is_mac        ? c->mac && strcasecmp(c->mac, spec) == 0
+                                    : streq(c->name, spec))
+                        return c;
+        }
+        return NULL;
+}
+
+/* Physical network cards: a device behind them that is not Xen's (the
+ * guests' vifN.M on dom0 have a xen-backend device); by name. */
 static void probe_nics(Inventory *inv) {
         struct dirent **list = NULL;
         int n = scandir("/sys/class/net", &list, NULL, alphasort);
@@ -503,13 +520,25 @@ static void probe_nics(Inventory *inv) {
                 const char *name = list[i]->d_name;
                 _cleanup_free_ char *dir = path_join("/sys/class/net", name);
                 _cleanup_free_ char *dev = path_join(dir, "device"), *wl = path_join(dir, "wireless"), *phy = path_join(dir, "phy80211");
-                if (name[0] != '.' && access(dev, F_OK) == 0) {
+                _cleanup_free_ char *subsys = path_join(dev, "subsystem"), *target = NULL;
+                char buf[PATH_MAX];
+                ssize_t k = readlink(subsys, buf, sizeof buf - 1);
+                if (k > 0) {
+                        buf[k] = 0;
+                        target = xstrdup(buf);
+                }
+                bool xen = target && endswith(target, "/xen-backend");
+                if (name[0] != '.' && access(dev, F_OK) == 0 && !xen) {
                         _cleanup_free_ char *mac = read_attr(dir, "address");
                         inventory_add_nic(inv, name, mac, access(wl, F_OK) == 0 || access(phy, F_OK) == 0);
                 }
                 free(list[i]);
         }
         free(list);
+}
+
+void probe_network(Inventory *inv) {
+        probe_nics(inv);
 }
 
 char *live_medium_file(const char *env_var, const char *rel) {

@@ -111,4 +111,10 @@ void disk_init(ProbedDisk *d, const char *path, const char *name);
 void disk_done(ProbedDisk *d);
 ProbedDisk *inventory_add(Inventory *inv);
 ProbedNic *inventory_add_nic(Inventory *inv, const char *name, const char *mac, bool wireless);
+/* The physical network cards only (day two: the running host's). */
+void probe_network(Inventory *inv);
+/* The card a bridge's Interface= names: "auto" the first wired one no
+ * bridge takes yet, else a name or a MAC address (any case); NULL when
+ * there is none. taken: the cards other bridges took, n_taken of them. */
+const ProbedNic *nic_choose(const Inventory *inv, const char *spec, const ProbedNic *const *taken, size_t n_taken);
 

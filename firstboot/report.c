@@ -289,7 +289,7 @@ static int check_guest(Item *it, Xl *xl, const ReportOptions *o, unsigned waited
         if (streq(state, "running") && guest_ready_parse(section, name, x.uuid, &g) > 0) {
                 _cleanup_free_ char *addr = streq(g.address, "none") ? xstrdup("none")
                                                                      : xasprintf("%s on %s", strchr(g.address, ' ') ? strchr(g.address, ' ') + 1 : g.address,
-                                                                                 d->bridge);
+                                                                                 d->bridges[0]);
                 say("guest %s id %u memory %s state %s; system up after %u s (multi-user); swap %s%s%s; address %s; ssh %s; "
                     "failed units %s",
                     name, domid, mem, state, g.up_seconds, streq(g.swap, "none") ? "off" : "on (", streq(g.swap, "none") ? "" : g.swap,

@@ -51,12 +51,25 @@ char **guest_disk_specs(const Domain *d) {
         return l;
 }
 
-char *guest_cfg_text(const Domain *d) {
-        _cleanup_strv_free_ char **disks = guest_disk_specs(d);
+char **guest_vif_specs(const Domain *d) {
+        char **l = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; d->bridges[i]; i++)
+                strv_consume(&l, xasprintf("mac=%s, bridge=%s, script=" GUEST_VIF_SCRIPT, d->macs[i], d->bridges[i]));
+        return l;
+}
+
+/* [ "a",\n         "b" ] */
+static char *cfg_list(char **items) {
         _cleanup_strv_free_ char **quoted = xcalloc(1, sizeof(char *));
-        for (char **s = disks; *s; s++)
+        for (char **s = items; *s; s++)
                 strv_consume(&quoted, xasprintf("\"%s\"", *s));
-        _cleanup_free_ char *disk = strv_join(quoted, ",\n         ");
+        _cleanup_free_ char *body = strv_join(quoted, ",\n         ");
+        return xasprintf("[ %s ]", body);
+}
+
+char *guest_cfg_text(const Domain *d) {
+        _cleanup_strv_free_ char **disks = guest_disk_specs(d), **vifs = guest_vif_specs(d);
+        _cleanup_free_ char *disk = cfg_list(disks), *vif = cfg_list(vifs);
         uint64_t mib = d->memory / MiB;
         return xasprintf("# /etc/xen/%s.cfg: written by hyperion-firstboot from the profile ([Domain %s]).\n"
                          "# Fixed memory (no ballooning); root on xvda, swap on xvdb.\n"
@@ -68,13 +81,13 @@ char *guest_cfg_text(const Domain *d) {
                          "kernel = \"" GUEST_KERNEL_DIR "/%s/vmlinuz\"\n"
                          "ramdisk = \"" GUEST_KERNEL_DIR "/%s/initrd.img\"\n"
                          "cmdline = \"" GUEST_CMDLINE "\"\n"
-                         "disk = [ %s ]\n"
-                         "vif = [ \"mac=%s, bridge=%s, script=" GUEST_VIF_SCRIPT "\" ]\n"
+                         "disk = %s\n"
+                         "vif = %s\n"
                          "on_poweroff = \"destroy\"\n"
                          "on_reboot = \"restart\"\n"
                          "on_crash = \"restart\"\n",
                          d->head.name, d->head.name, d->head.name, guest_type_to_string(d->type), (unsigned long long) mib,
-                         (unsigned long long) mib, d->vcpus, d->head.name, d->head.name, disk, d->mac, d->bridge);
+                         (unsigned long long) mib, d->vcpus, d->head.name, d->head.name, disk, vif);
 }
 
 int guest_cfg_check(const char *name, const char *text) {

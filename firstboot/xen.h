@@ -20,6 +20,9 @@
  * copied from the guest's own root (its modules are that kernel's, even
  * when a reinstall keeps a guest whose root is older than the ISO's). */
 #define GUEST_KERNEL_DIR "/var/lib/hyperion/guest-kernel"
+/* The ISO's guest archive, kept on the installed host: a guest added on
+ * day two needs no network (change.h). */
+#define GUEST_ARCHIVE_HOST "/var/lib/hyperion/guest-root.tar.zst"
 /* The hotplug script of their disks (firstboot/hyperion-block.c), installed
  * by the hyperion-firstboot package. */
 #define GUEST_BLOCK_SCRIPT "/usr/lib/hyperion/block"
@@ -36,6 +39,8 @@ const char *xen_autoballoon(const Profile *p);
 
 /* "format=raw, vdev=xvda, access=rw, script=..., target=/dev/vg0/io-disk" and the swap's. */
 char **guest_disk_specs(const Domain *d);
+/* "mac=00:16:3e:.., bridge=xenbr0, script=...", one per bridge, in order. */
+char **guest_vif_specs(const Domain *d);
 /* The whole cfg file. */
 char *guest_cfg_text(const Domain *d);
 /* Parse text with libxlutil; 0, or -EINVAL with its message logged. */

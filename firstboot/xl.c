@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <libxl_utils.h>
 #include <xentoollog.h>
 
@@ -97,4 +98,69 @@ const char *xl_error_name(int rc) {
         case ERROR_DEVICE_EXISTS: return "a device exists already";
         default: return "libxl error";
         }
+}
+
+int xl_list(Xl *x, char ***names, uint32_t **domids, uint64_t **maxmem, size_t *n) {
+        int nb = 0;
+        libxl_dominfo *info = libxl_list_domain(x->ctx, &nb);
+        if (!info)
+                return log_error_errno(EIO, "libxenlight cannot list the domains");
+        *names = xcalloc(1, sizeof(char *));
+        *domids = xcalloc((size_t) nb + 1, sizeof(uint32_t));
+        *maxmem = xcalloc((size_t) nb + 1, sizeof(uint64_t));
+        *n = 0;
+        for (int i = 0; i < nb; i++) {
+                if (info[i].domid == 0 || info[i].dying)
+                        continue;
+                char *name = libxl_domid_to_name(x->ctx, info[i].domid);
+                if (!name)
+                        continue;
+                strv_consume(names, name);
+                (*domids)[*n] = info[i].domid;
+                (*maxmem)[*n] = info[i].max_memkb * KiB;
+                (*n)++;
+        }
+        libxl_dominfo_list_free(info, nb);
+        return 0;
+}
+
+uint64_t xl_free_memory(Xl *x) {
+        libxl_physinfo pi;
+        libxl_physinfo_init(&pi);
+        uint64_t free_b = 0;
+        if (libxl_get_physinfo(x->ctx, &pi) == 0)
+                free_b = (uint64_t) pi.free_pages * 4096;
+        libxl_physinfo_dispose(&pi);
+        return free_b;
+}
+
+int xl_shutdown_wait(Xl *x, const char *name, unsigned timeout_s) {
+        XlGuest g;
+        if (!xl_guest(x, name, &g))
+                return 0;
+        int rc = libxl_domain_shutdown(x->ctx, g.domid, NULL);
+        if (rc != 0)
+                return log_error_errno(EIO, "guest %s: libxl cannot ask domain %u to shut down: %s (%d)", name, g.domid,
+                                       xl_error_name(rc), rc);
+        log_info("guest %s: asked to shut down (domain %u); waiting up to %u s", name, g.domid, timeout_s);
+        unsigned down_for = 0;
+        for (unsigned t = 0; t < timeout_s; t++) {
+                sleep(1);
+                if (!xl_guest(x, name, &g))
+                        return 0;
+                /* Shut down, and whoever watches it (its supervisor, xl's
+                 * daemon) has not destroyed it in 10 s: we do. */
+                if (streq(g.state, "shutdown") && ++down_for >= 10) {
+                        (void) libxl_domain_destroy(x->ctx, g.domid, NULL);
+                        down_for = 0;
+                }
+        }
+        return log_error_errno(ETIMEDOUT, "guest %s: still running %u s after it was asked to shut down", name, timeout_s);
+}
+
+int xl_set_memory(Xl *x, uint32_t domid, uint64_t bytes) {
+        int rc = libxl_set_memory_target(x->ctx, domid, (int64_t) (bytes / KiB), 0, 1);
+        if (rc != 0)
+                return log_error_errno(EIO, "libxl cannot set the memory of domain %u: %s (%d)", domid, xl_error_name(rc), rc);
+        return 0;
 }

@@ -38,5 +38,16 @@ typedef struct XlGuest {
 /* The guest NAME's domain; false when Xen has no domain of that name. */
 bool xl_guest(Xl *x, const char *name, XlGuest *ret);
 
+/* Every domain but dom0: names[i], domids[i], maxmem[i] (bytes); n of them. */
+int xl_list(Xl *x, char ***names, uint32_t **domids, uint64_t **maxmem, size_t *n);
+/* Xen's free memory, bytes (0 when unknown). */
+uint64_t xl_free_memory(Xl *x);
+/* The domain asked to shut down (as xl shutdown does), then waited for
+ * until it is gone, at most timeout_s; a domain that shut down and that
+ * nobody destroys is destroyed. 0, or -ETIMEDOUT while it still runs. */
+int xl_shutdown_wait(Xl *x, const char *name, unsigned timeout_s);
+/* The running domain's memory set to bytes (within its maximum). */
+int xl_set_memory(Xl *x, uint32_t domid, uint64_t bytes);
+
 /* libxl's ERROR_* codes, in words. */
 const char *xl_error_name(int rc);

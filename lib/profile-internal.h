@@ -21,6 +21,7 @@ typedef enum SectionKind {
         SECTION_VOLUME_GROUP,
         SECTION_VOLUME,
         SECTION_DOMAIN,
+        SECTION_BRIDGE,
         _SECTION_MAX,
 } SectionKind;
 

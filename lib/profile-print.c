@@ -105,5 +105,6 @@ void profile_print(const Profile *p, FILE *f) {
         PRINT_ARRAY(f, SECTION_PARTITION, p->partitions, p->n_partitions);
         PRINT_ARRAY(f, SECTION_VOLUME_GROUP, p->volume_groups, p->n_volume_groups);
         PRINT_ARRAY(f, SECTION_VOLUME, p->volumes, p->n_volumes);
+        PRINT_ARRAY(f, SECTION_BRIDGE, p->bridges, p->n_bridges);
         PRINT_ARRAY(f, SECTION_DOMAIN, p->domains, p->n_domains);
 }

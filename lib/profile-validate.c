@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "profile-internal.h"
 #include "size.h"
@@ -80,6 +81,33 @@ static bool valid_address(const char *s) {
                 return false;
         _cleanup_free_ char *ip = xstrndup(s, (size_t) (slash - s));
         return valid_ipv4(ip);
+}
+
+static bool valid_mac(const char *s);
+
+/* An interface to match: auto, a name, or a MAC address (any unicast). */
+static bool valid_interface(const char *s) {
+        return streq(s, "auto") || valid_ifname(s) || valid_mac(s);
+}
+
+/* Address=, Gateway=, DNS= of a bridge or a guest; none_ok: Address=none
+ * (a bridge dom0 has no address on). */
+static void check_addressing(ParseState *s, SectionHead *h, SectionKind k, const char *address, const char *gateway, char **dns,
+                             bool none_ok) {
+        bool none = none_ok && streq(address, "none");
+        if (!none && !valid_address(address))
+                profile_error(s, where(s, h, k, "Address"), "invalid address '%s' (expected %sdhcp or ADDRESS/PREFIX, as in 192.168.1.2/24)",
+                              address, none_ok ? "none, " : "");
+        if (!isempty(gateway)) {
+                if (!valid_ipv4(gateway))
+                        profile_error(s, where(s, h, k, "Gateway"), "invalid gateway '%s' (expected an IPv4 address)", gateway);
+                else if (streq(address, "dhcp") || none)
+                        profile_error(s, where(s, h, k, "Gateway"), "Gateway= needs a static Address= (%s)",
+                                      none ? "Address=none has none" : "DHCP gives its own");
+        }
+        for (char **d = dns; *d; d++)
+                if (!valid_ip(*d))
+                        profile_error(s, where(s, h, k, "DNS"), "invalid DNS server '%s' (expected an IP address)", *d);
 }
 
 static bool valid_mac(const char *s) {
@@ -338,22 +366,40 @@ static void check_network(ParseState *s) {
         if (!valid_ifname(n->bridge))
                 profile_error(s, where(s, &n->head, k, "Bridge"), "invalid bridge name '%s' (at most 15 letters, digits, '_', '.' or '-')",
                               n->bridge);
-        if (!streq(n->interface, "auto") && !valid_ifname(n->interface))
+        if (!valid_interface(n->interface))
                 profile_error(s, where(s, &n->head, k, "Interface"),
-                              "invalid interface name '%s' (expected auto or a name such as enp1s0)", n->interface);
-        if (!valid_address(n->address))
-                profile_error(s, where(s, &n->head, k, "Address"),
-                              "invalid address '%s' (expected dhcp or ADDRESS/PREFIX, as in 192.168.1.2/24)", n->address);
-        if (!isempty(n->gateway)) {
-                if (!valid_ipv4(n->gateway))
-                        profile_error(s, where(s, &n->head, k, "Gateway"), "invalid gateway '%s' (expected an IPv4 address)",
-                                      n->gateway);
-                else if (streq(n->address, "dhcp"))
-                        profile_error(s, where(s, &n->head, k, "Gateway"), "Gateway= needs a static Address= (DHCP gives its own)");
+                              "invalid interface '%s' (expected auto, a name such as enp1s0 or a MAC address)", n->interface);
+        check_addressing(s, &n->head, k, n->address, n->gateway, n->dns, false);
+}
+
+/* [Bridge NAME]: beside [Network]'s, each on a card of its own. */
+static void check_bridges(ParseState *s) {
+        Profile *p = s->p;
+        SectionKind k = SECTION_BRIDGE;
+        for (size_t i = 0; i < p->n_bridges; i++) {
+                Bridge *b = p->bridges[i];
+                if (!valid_ifname(b->head.name))
+                        profile_error(s, b->head.loc, "invalid bridge name '%s' (at most 15 letters, digits, '_', '.' or '-')",
+                                      b->head.name);
+                else if (streq(b->head.name, p->network.bridge))
+                        profile_error(s, b->head.loc, "[Bridge %s] is [Network]'s bridge already (Bridge=%s): give it another name",
+                                      b->head.name, p->network.bridge);
+                if (!valid_interface(b->interface))
+                        profile_error(s, where(s, &b->head, k, "Interface"),
+                                      "invalid interface '%s' (expected auto, a name such as enp2s0 or a MAC address)", b->interface);
+                else if (!streq(b->interface, "auto")) {
+                        if (strcasecmp(b->interface, p->network.interface) == 0)
+                                profile_error(s, where(s, &b->head, k, "Interface"),
+                                              "bridge %s takes interface %s, which [Network]'s bridge %s takes already", b->head.name,
+                                              b->interface, p->network.bridge);
+                        for (size_t j = 0; j < i; j++)
+                                if (strcasecmp(b->interface, p->bridges[j]->interface) == 0)
+                                        profile_error(s, where(s, &b->head, k, "Interface"),
+                                                      "bridges %s and %s both take interface %s", p->bridges[j]->head.name,
+                                                      b->head.name, b->interface);
+                }
+                check_addressing(s, &b->head, k, b->address, b->gateway, b->dns, true);
         }
-        for (char **d = n->dns; *d; d++)
-                if (!valid_ip(*d))
-                        profile_error(s, where(s, &n->head, k, "DNS"), "invalid DNS server '%s' (expected an IP address)", *d);
 }
 
 static void check_xen(ParseState *s) {
@@ -677,22 +723,35 @@ static void check_domains(ParseState *s) {
                         profile_error(s, where(s, &d->head, k, "VolumeGroup"),
                                       "domain '%s' names volume group '%s', which has no [VolumeGroup %s] section", name,
                                       d->volume_group, d->volume_group);
-                if (isempty(d->bridge)) {
-                        free(d->bridge);
-                        d->bridge = xstrdup(p->network.bridge);
-                } else if (!valid_ifname(d->bridge))
-                        profile_error(s, where(s, &d->head, k, "Bridge"), "invalid bridge name '%s'", d->bridge);
-                if (isempty(d->mac)) {
+                if (!d->bridges[0])
+                        strv_push(&d->bridges, p->network.bridge);
+                for (char **b = d->bridges; *b; b++) {
+                        if (!profile_has_bridge(p, *b))
+                                profile_error(s, where(s, &d->head, k, "Bridge"),
+                                              "domain '%s' is attached to bridge '%s', which is neither [Network]'s (%s) nor a [Bridge %s]",
+                                              name, *b, p->network.bridge, *b);
+                        for (char **c = d->bridges; c < b; c++)
+                                if (streq(*c, *b))
+                                        profile_error(s, where(s, &d->head, k, "Bridge"),
+                                                      "domain '%s' is attached to bridge '%s' twice", name, *b);
+                }
+                size_t nb = strv_length(d->bridges), nm = strv_length(d->macs);
+                if (nm > nb)
+                        profile_error(s, where(s, &d->head, k, "MAC"), "domain '%s' has %zu MAC addresses for %zu bridge%s", name, nm,
+                                      nb, nb == 1 ? "" : "s");
+                for (char **m = d->macs; *m; m++)
+                        if (!valid_mac(*m))
+                                profile_error(s, where(s, &d->head, k, "MAC"),
+                                              "invalid MAC address '%s' (six hex pairs such as 00:16:3e:12:34:56, unicast)", *m);
+                /* The first interface's MAC as it always was; the next ones'
+                 * from "name/2", "name/3", ... */
+                for (size_t m = nm; m < nb; m++) {
                         char buf[18];
-                        derive_mac(p->host.hostname, name, buf);
-                        free(d->mac);
-                        d->mac = xstrdup(buf);
-                } else if (!valid_mac(d->mac))
-                        profile_error(s, where(s, &d->head, k, "MAC"),
-                                      "invalid MAC address '%s' (six hex pairs such as 00:16:3e:12:34:56, unicast)", d->mac);
-                if (!valid_address(d->address))
-                        profile_error(s, where(s, &d->head, k, "Address"),
-                                      "invalid address '%s' (expected dhcp or ADDRESS/PREFIX, as in 192.168.1.2/24)", d->address);
+                        _cleanup_free_ char *seed = m == 0 ? xstrdup(name) : xasprintf("%s/%zu", name, m + 1);
+                        derive_mac(p->host.hostname, seed, buf);
+                        strv_push(&d->macs, buf);
+                }
+                check_addressing(s, &d->head, k, d->address, d->gateway, d->dns, false);
 
                 /* Its volumes are <name>-disk and <name>-swap: nothing else may take those names. */
                 for (size_t j = 0; j < p->n_volumes; j++) {
@@ -704,10 +763,17 @@ static void check_domains(ParseState *s) {
                                 profile_error(s, v->head.loc, "volume '%s/%s' has the name of a volume of domain '%s' (%s-disk, %s-swap)",
                                               v->head.parent, v->head.name, name, name, name);
                 }
-                for (size_t j = 0; j < i; j++)
-                        if (streq(p->domains[j]->mac, d->mac))
-                                profile_error(s, where(s, &d->head, k, "MAC"), "domains '%s' and '%s' have the same MAC address %s",
-                                              p->domains[j]->head.name, name, d->mac);
+                for (char **m = d->macs; *m; m++) {
+                        for (char **o = d->macs; o < m; o++)
+                                if (strcasecmp(*o, *m) == 0)
+                                        profile_error(s, where(s, &d->head, k, "MAC"), "domain '%s' has the MAC address %s twice", name, *m);
+                        for (size_t j = 0; j < i; j++)
+                                for (char **o = p->domains[j]->macs; *o; o++)
+                                        if (strcasecmp(*o, *m) == 0)
+                                                profile_error(s, where(s, &d->head, k, "MAC"),
+                                                              "domains '%s' and '%s' have the same MAC address %s",
+                                                              p->domains[j]->head.name, name, *m);
+                }
         }
 }
 
@@ -838,6 +904,7 @@ void profile_validate(ParseState *s) {
         check_image(s);
         check_host(s);
         check_network(s);
+        check_bridges(s);
         check_xen(s);
         check_disks(s, &mounts, &n_mounts);
         check_partitions(s, &mounts, &n_mounts);

@@ -143,11 +143,20 @@ static const KeyDef domain_keys[] = {
         KEY("Disk", K_SIZE, Domain, disk),
         KEY("Swap", K_SIZE, Domain, swap),
         KEY("VolumeGroup", K_STRING, Domain, volume_group),
-        KEY("Bridge", K_STRING, Domain, bridge),
-        KEY("MAC", K_STRING, Domain, mac),
+        KEY("Bridge", K_STRV_WS, Domain, bridges),
+        KEY("MAC", K_STRV_WS, Domain, macs),
         KEY("Address", K_STRING, Domain, address),
+        KEY("Gateway", K_STRING, Domain, gateway),
+        KEY("DNS", K_STRV_WS, Domain, dns),
         KEY_ENUM("Filesystem", Domain, filesystem, fs_names),
         KEY("Autostart", K_BOOL, Domain, autostart),
+};
+
+static const KeyDef bridge_keys[] = {
+        KEY("Interface", K_STRING, Bridge, interface),
+        KEY("Address", K_STRING, Bridge, address),
+        KEY("Gateway", K_STRING, Bridge, gateway),
+        KEY("DNS", K_STRV_WS, Bridge, dns),
 };
 
 #define SECTION(k, n, tbl, ex) { .kind = (k), .naming = (n), .keys = (tbl), .n_keys = ELEMENTSOF(tbl), .example = (ex) }
@@ -164,6 +173,7 @@ const SectionDef section_defs[_SECTION_MAX] = {
         [SECTION_VOLUME_GROUP] = SECTION("VolumeGroup", NAME_ONE, volume_group_keys, "[VolumeGroup vg0]"),
         [SECTION_VOLUME] = SECTION("Volume", NAME_PATH, volume_keys, "[Volume vg0/data]"),
         [SECTION_DOMAIN] = SECTION("Domain", NAME_ONE, domain_keys, "[Domain tethys]"),
+        [SECTION_BRIDGE] = SECTION("Bridge", NAME_ONE, bridge_keys, "[Bridge wan]"),
 };
 
 _Static_assert(ELEMENTSOF(disk_keys) <= PROFILE_MAX_KEYS, "too many keys");
@@ -292,6 +302,7 @@ static SectionHead *find_named(Profile *p, SectionKind kind, const char *parent,
         case SECTION_VOLUME_GROUP: arr = (SectionHead **) p->volume_groups; n = p->n_volume_groups; break;
         case SECTION_VOLUME: arr = (SectionHead **) p->volumes; n = p->n_volumes; break;
         case SECTION_DOMAIN: arr = (SectionHead **) p->domains; n = p->n_domains; break;
+        case SECTION_BRIDGE: arr = (SectionHead **) p->bridges; n = p->n_bridges; break;
         default: return NULL;
         }
         for (size_t i = 0; i < n; i++)
@@ -359,13 +370,25 @@ static SectionHead *new_named(Profile *p, SectionKind kind, const char *parent, 
                 d->type = GUEST_PVH;
                 d->vcpus = 1;
                 d->volume_group = xstrdup("");
-                d->bridge = xstrdup("");
-                d->mac = xstrdup("");
+                d->bridges = xcalloc(1, sizeof(char *));
+                d->macs = xcalloc(1, sizeof(char *));
                 d->address = xstrdup("dhcp");
+                d->gateway = xstrdup("");
+                d->dns = xcalloc(1, sizeof(char *));
                 d->filesystem = FS_EXT4;
                 d->autostart = true;
                 APPEND(p->domains, p->n_domains, d);
                 return &d->head;
+        }
+        case SECTION_BRIDGE: {
+                Bridge *b = xcalloc(1, sizeof *b);
+                head_init(&b->head, name, NULL, loc);
+                b->interface = xstrdup("auto");
+                b->address = xstrdup("none");
+                b->gateway = xstrdup("");
+                b->dns = xcalloc(1, sizeof(char *));
+                APPEND(p->bridges, p->n_bridges, b);
+                return &b->head;
         }
         default:
                 return NULL;
@@ -884,6 +907,7 @@ void profile_free(Profile *p) {
         FREE_ARRAY(p->volume_groups, p->n_volume_groups, SECTION_VOLUME_GROUP);
         FREE_ARRAY(p->volumes, p->n_volumes, SECTION_VOLUME);
         FREE_ARRAY(p->domains, p->n_domains, SECTION_DOMAIN);
+        FREE_ARRAY(p->bridges, p->n_bridges, SECTION_BRIDGE);
         strv_free(p->files);
         free(p->dir);
         free(p->name);
@@ -902,4 +926,19 @@ VolumeGroup *profile_find_volume_group(const Profile *p, const char *name) {
 
 Domain *profile_find_domain(const Profile *p, const char *name) {
         return (Domain *) find_named((Profile *) p, SECTION_DOMAIN, NULL, name);
+}
+
+Bridge *profile_find_bridge(const Profile *p, const char *name) {
+        return (Bridge *) find_named((Profile *) p, SECTION_BRIDGE, NULL, name);
+}
+
+char *domain_nics(const Domain *d) {
+        _cleanup_strv_free_ char **l = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; d->bridges[i]; i++)
+                strv_consume(&l, xasprintf("%s (%s)", d->bridges[i], d->macs[i] ? d->macs[i] : "?"));
+        return strv_join(l, ", ");
+}
+
+bool profile_has_bridge(const Profile *p, const char *name) {
+        return streq(p->network.bridge, name) || profile_find_bridge(p, name);
 }

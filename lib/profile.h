@@ -97,11 +97,20 @@ typedef struct Host {
 typedef struct Network {
         SectionHead head;
         char *bridge;
-        char *interface; /* "auto": the first wired interface */
+        char *interface; /* "auto": the first wired interface; a name (enp1s0) or a MAC address */
         char *address;   /* "dhcp" or ADDRESS/PREFIX */
         char *gateway;
         char **dns;
 } Network;
+
+/* A bridge more than [Network]'s: [Bridge wan], for a router guest's WAN. */
+typedef struct Bridge {
+        SectionHead head;
+        char *interface; /* "auto": the next wired interface no bridge takes; a name or a MAC address */
+        char *address;   /* dom0's address on it: "none" (the default), "dhcp" or ADDRESS/PREFIX */
+        char *gateway;
+        char **dns;
+} Bridge;
 
 typedef struct Xen {
         SectionHead head;
@@ -164,9 +173,11 @@ typedef struct Domain {
         uint64_t disk;
         uint64_t swap;
         char *volume_group; /* as given, or the only volume group */
-        char *bridge;       /* as given, or [Network] Bridge= */
-        char *mac;          /* as given, or derived from the host and domain names */
-        char *address;
+        char **bridges;     /* one interface each, in order (eth0, eth1, ...); default [Network] Bridge= */
+        char **macs;        /* one per bridge: as given, or derived from the host and domain names */
+        char *address;      /* eth0's: "dhcp" or ADDRESS/PREFIX; the others come up without one */
+        char *gateway;      /* with a static Address= */
+        char **dns;
         FsType filesystem;
         bool autostart;
 } Domain;
@@ -193,6 +204,8 @@ typedef struct Profile {
         size_t n_volumes;
         Domain **domains;
         size_t n_domains;
+        Bridge **bridges; /* [Bridge NAME], beside [Network]'s */
+        size_t n_bridges;
 } Profile;
 
 /*
@@ -224,9 +237,14 @@ Loc profile_where(const SectionHead *h, const char *kind, const char *key);
 Disk *profile_find_disk(const Profile *p, const char *name);
 VolumeGroup *profile_find_volume_group(const Profile *p, const char *name);
 Domain *profile_find_domain(const Profile *p, const char *name);
+Bridge *profile_find_bridge(const Profile *p, const char *name);
+/* "xenbr0 (00:16:3e:..), wan (00:16:3e:..)": a guest's interfaces. */
+char *domain_nics(const Domain *d);
+/* Is name [Network]'s bridge or a [Bridge NAME]? */
+bool profile_has_bridge(const Profile *p, const char *name);
 /*
  * After a successful load every default is resolved: a partition's Format
  * is never FS_AUTO, a domain's VolumeGroup, Bridge and MAC are filled in
- * (the MAC derived from the host and domain names, in Xen's 00:16:3e
- * range), and [Packages] Install is sorted with each package once.
+ * (a MAC for each bridge, derived from the host and domain names, in Xen's
+ * 00:16:3e range), and [Packages] Install is sorted with each package once.
  */
