@@ -403,10 +403,11 @@ static void plan_new_guest(ChangePlan *c, const Domain *d, Room *rooms, size_t *
                         strv_consume(errors, xasprintf("%s:%u: guest %s: its volumes are kept but %s/%s is not there", loc.file,
                                                        loc.line, name, d->volume_group, sn));
                 x = add_change(c, CHANGE_GUEST_BACK, name, xasprintf("guest %s", name),
-                               xasprintf("guest %s: its kept volumes registered again (%s/%s%s%s), nothing of them written; "
+                               xasprintf("guest %s: its kept volumes registered again (%s/%s%s%s%s%s), nothing of them written; "
                                          "/etc/xen/%s.cfg on %s; %s",
-                                         name, d->volume_group, dn, swap ? ", " : "", swap ? sn : "", name, nics,
-                                         d->autostart ? "created through libxenlight, linked into /etc/xen/auto" : "not started (AutoStart=no)"));
+                                         name, d->volume_group, dn, swap ? ", " : "", swap ? d->volume_group : "", swap ? "/" : "",
+                                         swap ? sn : "", name, nics,
+                                         d->autostart ? "created through libxenlight, linked into /etc/xen/auto" : "not started (Autostart=no)"));
         } else {
                 if (swap)
                         strv_consume(errors, xasprintf("%s:%u: guest %s: %s/%s exists without %s: remove it or rename the guest",
@@ -418,13 +419,13 @@ static void plan_new_guest(ChangePlan *c, const Domain *d, Room *rooms, size_t *
                                                        "from it",
                                                        loc.file, loc.line, name, GUEST_ARCHIVE_HOST));
                 x = add_change(c, CHANGE_GUEST_NEW, name, xasprintf("guest %s", name),
-                               xasprintf("guest %s: new: lv %s/%s %s%s%s%s%s, ext4 with its root from %s, its own SSH host keys; "
+                               xasprintf("guest %s: new: lv %s/%s %s%s%s%s%s%s%s, ext4 with its root from %s, its own SSH host keys; "
                                          "/etc/xen/%s.cfg (%s, memory %s, %u vcpu%s) on %s; %s",
                                          name, d->volume_group, dn, format_size(a, d->disk), d->swap ? ", lv " : "",
-                                         d->swap ? sn : "", d->swap ? " " : "", d->swap ? format_size(b, d->swap) : "",
+                                         d->swap ? d->volume_group : "", d->swap ? "/" : "", d->swap ? sn : "", d->swap ? " " : "", d->swap ? format_size(b, d->swap) : "",
                                          GUEST_ARCHIVE_HOST, name, guest_type_to_string(d->type), format_size(m, d->memory), d->vcpus,
                                          d->vcpus == 1 ? "" : "s", nics,
-                                         d->autostart ? "created through libxenlight, linked into /etc/xen/auto" : "not started (AutoStart=no)"));
+                                         d->autostart ? "created through libxenlight, linked into /etc/xen/auto" : "not started (Autostart=no)"));
         }
         x->domain = d;
         x->text = guest_cfg_text(d);

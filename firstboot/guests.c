@@ -395,7 +395,7 @@ int guests_create(const Profile *p, char *const *only) {
                 return r;
         _cleanup_strv_free_ char **record = xcalloc(1, sizeof(char *));
         int failed = 0;
-        for (char **o = only; o && *o; o++)
+        for (char *const *o = only; o && *o; o++)
                 if (!profile_find_domain(p, *o)) {
                         xl_close(&xl);
                         return log_error_errno(ENOENT, "the profile has no guest '%s'", *o);

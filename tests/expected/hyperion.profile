@@ -170,6 +170,8 @@ VolumeGroup=vg0
 Bridge=xenbr0
 MAC=00:16:3e:0e:6f:2b
 Address=dhcp
+Gateway=
+DNS=
 Filesystem=ext4
 Autostart=yes
 
@@ -183,6 +185,8 @@ VolumeGroup=vg0
 Bridge=xenbr0
 MAC=00:16:3e:0b:93:1a
 Address=dhcp
+Gateway=
+DNS=
 Filesystem=ext4
 Autostart=yes
 
@@ -196,5 +200,7 @@ VolumeGroup=vg0
 Bridge=xenbr0
 MAC=00:16:3e:28:53:11
 Address=dhcp
+Gateway=
+DNS=
 Filesystem=ext4
 Autostart=yes
