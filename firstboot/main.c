@@ -276,7 +276,7 @@ static int make_plan(const Profile *p, Inventory *inv, Plan **ret, Journal *resu
 static bool installed_host(void) {
         if (arg_host)
                 return true;
-        if (arg_disks || access("/proc/xen/capabilities", F_OK) < 0 || access("/usr/lib/hyperion/medium", F_OK) == 0)
+        if (arg_disks || access("/proc/xen/capabilities", F_OK) < 0 || access("/run/live/medium", F_OK) == 0)
                 return false;
         _cleanup_free_ char *path = xasprintf("/%s", JOURNAL_PATH), *text = NULL;
         if (read_full_file(path, &text, NULL) < 0)

@@ -45,7 +45,7 @@ sys.path.insert(0, HERE)
 import images  # noqa: E402
 import inside  # noqa: E402
 from images import GiB, MiB, SECTOR  # noqa: E402
-from qemu import Machine, Timeout, grub_select, OVMF_CODE, OVMF_VARS  # noqa: E402
+from qemu import Machine, Timeout, grub_select, OVMF_CODE, OVMF_VARS, WAN_MAC  # noqa: E402
 
 # The four disks at the vendors' byte sizes, on SATA in an order that is not
 # the profile's (3T data, 1T system, 500G vms, 320G spare).
@@ -91,6 +91,15 @@ REPORT_DONE_RX = rb"hyperion-guests: report done"
 REINSTALL_PACKAGE = "htop"
 REINSTALL_GUEST = ("europa", "128M", 128 * MiB)
 REINSTALL_HADOOP_DISK = 12 * GiB
+# Day two, on the running host after the first boot: a bridge on the second
+# card and a guest on both bridges added to /etc/hyperion/profile, tethys
+# retired (its volumes kept); the reinstall's profile then has them too.
+DAY_TWO_TYPE = os.environ.get("E2E_DAY_TWO_TYPE", "pv")
+DAY_TWO_DROPIN = ("# make e2e, day two: the WAN bridge and a guest on both bridges.\n"
+                  f"[Bridge wan]\nInterface={WAN_MAC}\n\n"
+                  f"[Domain {REINSTALL_GUEST[0]}]\nType={{type}}\nMemory={REINSTALL_GUEST[1]}\nVCPUs=1\nDisk=2G\n"
+                  f"Swap={REINSTALL_GUEST[1]}\nBridge=xenbr0 wan\n")
+RETIRED = "tethys"
 MARKER = "/srv/storage/hyperion-e2e-marker"
 GUEST_MARKER = "/root/hyperion-e2e-marker"
 
@@ -98,7 +107,8 @@ CHECKS = [
     "iso-build", "iso-clean", "bios-usb", "bios-cd",
     "install", "data-3t-install", "boot-xen", "guests-first-boot", "dom0-memory",
     "guests-inside-first-boot", "console-logs",
-    "second-reboot", "guests-second-boot", "guests-inside-second-boot",
+    "day-two-plan", "day-two-apply", "day-two-guest", "day-two-retired",
+    "second-reboot", "guests-second-boot", "guests-inside-second-boot", "day-two-reboot",
     "gpt-1t", "lvm-500g", "grub-default-xen", "xen-config",
     "data-3t", "blank-320g", "host-identity-iso",
     "reinstall-iso-build", "reinstall", "reinstall-boot", "guests-reinstalled", "guests-inside-reinstalled",
@@ -150,6 +160,8 @@ class Run:
         self.markers = {}             # what mark() wrote before the reinstall
         # What the installed host runs: the profile's guests, then the changed one's.
         self.guests, self.swaps, self.lvs = dict(GUESTS), dict(SWAPS), dict(LVS_500G)
+        self.day_two = False          # the day-two guest was made on the running host
+        self.second_install_thread = None
         budget = float(os.environ.get("E2E_BUDGET_MIN", "66"))
         self.t0 = time.time()
         self.deadline = self.t0 + budget * 60
@@ -282,10 +294,10 @@ class Run:
                 sys.exit(f"make e2e: cannot change {path} for the reinstall (E2E_REINSTALL=0 skips it)")
             with open(path, "w") as f:
                 f.write(new)
-        name, memory, swap = REINSTALL_GUEST
-        with open(os.path.join(self.profile2, "20-guests.conf"), "a") as f:
-            f.write(f"\n# make e2e: a guest new at the reinstall.\n[Domain {name}]\nType=pv\nMemory={memory}\nVCPUs=1\n"
-                    f"Disk=2G\nSwap={memory}\n")
+        # The guest and the bridge day two adds (on the running host, before
+        # the reinstall): the reinstall keeps the guest's volumes.
+        with open(os.path.join(self.profile2, "30-day-two.conf"), "w") as f:
+            f.write(DAY_TWO_DROPIN.format(type=DAY_TWO_TYPE))
 
     def build_iso(self, profile=None, iso=None, name="iso-build", label="hyperion-build"):
         profile, iso = profile or self.profile, iso or self.iso
@@ -569,14 +581,24 @@ class Run:
         return m, info
 
     def load_on(self, label):
-        """A loaded host: a busy loop a CPU, beside qemu, for this boot."""
+        """A loaded host: a busy loop a CPU, beside qemu, for this boot; the
+        second install (another qemu, a real install) takes one CPU's
+        place while it runs."""
         n = os.cpu_count() or 1
+        if self.second_install and not self.second_install_thread:
+            self.second_install_thread = threading.Thread(target=self.second_install_phase, daemon=True)
+            self.second_install_thread.start()
+            n -= 1
+            self.say(f"{label}: the second install runs beside this boot, as part of its load")
         for _ in range(n):
             self.hogs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL,
                                               start_new_session=True))
         self.say(f"{label}: the host is loaded: {n} busy loops beside qemu until the checks from inside are done")
 
     def load_off(self):
+        if self.second_install_thread:
+            while self.second_install_thread.is_alive():
+                self.second_install_thread.join(1)
         for h in self.hogs:
             h.kill()
             h.wait()
@@ -739,6 +761,119 @@ class Run:
             self.stop(m)
             return False, time.time() - t, tail
 
+    # ------------------------------------------------------------ day two
+
+    def day_two_phase(self, m, info):
+        """On the running host: the profile changed in place (a bridge on the
+        second card, a guest on both bridges, tethys removed); 'plan' shows
+        the changes, 'apply' makes them; the new guest answers SSH over the
+        bridge with its swap on and two interfaces; tethys is shut down, its
+        volumes kept."""
+        names = ["day-two-plan", "day-two-apply", "day-two-guest", "day-two-retired"]
+        m.keep_reading()
+        self.ssh.for_port(info["port"])
+        up, why = self.ssh.wait("dom0", time.time() + self.left(300))
+        if not up:
+            for n in names:
+                self.result(n, "FAIL", f"no SSH to dom0: {why}")
+            return
+        name = REINSTALL_GUEST[0]
+        dropin = DAY_TWO_DROPIN.format(type=DAY_TWO_TYPE)
+        edit = (f"cat > /etc/hyperion/profile/30-day-two.conf <<'EOF'\n{dropin}EOF\n"
+                f"sed -i '/^\\[Domain {RETIRED}\\]/,/^\\[/{{/^\\[Domain {RETIRED}\\]/d;/^\\[/!d}}' "
+                f"/etc/hyperion/profile/20-guests.conf && ! grep -q '^\\[Domain {RETIRED}\\]' /etc/hyperion/profile/*.conf")
+        rc, out, err = self.ssh.run("dom0", edit)
+        if rc != 0:
+            for n in names:
+                self.result(n, "FAIL", f"the profile could not be changed on dom0: exit {rc}: {err}")
+            return
+        rc, plan, err = self.ssh.run("dom0", "hyperion-firstboot plan", timeout=300)
+        want = [f"bridge wan: new, on ", f"guest {name}: new: lv vg0/{name}-disk 2G", f"retire {RETIRED}: not in the profile",
+                "its volumes kept", "This was a dry run"]
+        missing = [w for w in want if w not in plan]
+        self.ok("day-two-plan", rc == 0 and not missing,
+                ("missing: " + "; ".join(repr(w) for w in missing) + f" (exit {rc}; {err.strip()[-300:]})\n" if missing or rc else "")
+                + indent(plan.strip()))
+        t = time.time()
+        rc, out, err = self.ssh.run("dom0", "hyperion-firstboot apply --yes 2>&1", timeout=int(self.left(1500)))
+        took = time.time() - t
+        self.timing("day two: apply", took)
+        done = re.search(r"the changes are done in [^\r\n]*", out)
+        self.ok("day-two-apply", rc == 0 and done is not None,
+                f"apply exit {rc} after {took:.0f} s; " + (done.group(0) if done else "last lines:\n" + indent("\n".join(out.splitlines()[-25:]))))
+        if rc != 0:
+            self.result("day-two-guest", "FAIL", "apply failed")
+            self.result("day-two-retired", "FAIL", "apply failed")
+            return
+        # The report knows the guest now (its profile says so): wait for its
+        # system, then SSH to it over the bridge.
+        rc, rep, err = self.ssh.run("dom0", "hyperion-firstboot report --wait 1200 2>&1", timeout=int(self.left(1300)))
+        line = next((l for l in rep.splitlines() if f"guest {name} " in l), "")
+        g = re.search(REPORT_GUEST_RX, line)
+        addr = g.group(8).split("/")[0] if g and g.group(8) and g.group(8) != "none" else None
+        bad, good = [], []
+        if not addr:
+            bad.append(f"the report has no address for {name}: {line.strip() or rep.strip()[-400:]}")
+        else:
+            ok, why = self.ssh.wait(addr, time.time() + self.left(600))
+            if not ok:
+                bad.append(f"ssh {name} at {addr}: {why}")
+            else:
+                self.timing(f"day two: apply -> {name} answers SSH", time.time() - t)
+                rc, facts, err = self.ssh.run(addr, "hostname; swapon --show=NAME,SIZE --noheadings --bytes;"
+                                                    " ip -o link show | awk -F': ' '{print $2}' | grep -v '^lo$' | tr '\\n' ' '")
+                lines = facts.splitlines()
+                host = lines[0].strip() if lines else ""
+                swap = lines[1].split() if len(lines) > 1 else []
+                links = lines[2].split() if len(lines) > 2 else []
+                (good if host == name else bad).append(f"hostname {host!r}")
+                (good if swap and swap[0] == "/dev/xvdb" else bad).append(f"swap {' '.join(swap) or 'off'}")
+                (good if {"eth0", "eth1"} <= set(links) else bad).append(f"interfaces {' '.join(links)}")
+                good.append(f"{took:.0f} s of apply, SSH {time.time() - t:.0f} s after apply started")
+        rc, dom0, err = self.ssh.run("dom0", f"xl list {name} >/dev/null 2>&1 && echo created; ls /etc/xen/auto/;"
+                                            " cat /sys/class/net/wan/brif/*/uevent 2>/dev/null | sed -n 's/^INTERFACE=//p';"
+                                            " ip -o -4 addr show xenbr0 | awk '{print $4}'")
+        (good if "created" in dom0 else bad).append(f"xl list {name}: {'a domain' if 'created' in dom0 else 'none'}")
+        (good if f"{name}.cfg" in dom0 else bad).append(f"/etc/xen/auto has {name}.cfg" if f"{name}.cfg" in dom0
+                                                        else f"/etc/xen/auto lacks {name}.cfg")
+        self.ok("day-two-guest", not bad, "; ".join(bad + ["--"] + good if bad else good)
+                + f"; dom0: wan on {' '.join(l for l in dom0.splitlines() if l.startswith('en')) or '?'}, xenbr0 still"
+                  f" {next((l for l in dom0.splitlines() if '/' in l), 'without an address')}")
+        rc, out, err = self.ssh.run("dom0", f"xl list {RETIRED} >/dev/null 2>&1 && echo running;"
+                                            f" test -e /etc/xen/auto/{RETIRED}.cfg && echo linked;"
+                                            f" lvs --noheadings -o lv_name vg0 | grep -c '^ *{RETIRED}-'")
+        kept = out.strip().splitlines()[-1:] == ["2"]
+        self.ok("day-two-retired", "running" not in out and "linked" not in out and kept,
+                f"{RETIRED}: {'still running' if 'running' in out else 'shut down'}, "
+                f"{'still linked in /etc/xen/auto' if 'linked' in out else 'unlinked'}, "
+                f"{'its 2 volumes kept' if kept else 'volumes: ' + out.strip()}")
+        if "created" in dom0:
+            self.day_two = True
+            del self.guests[RETIRED]
+            self.guests[name] = REINSTALL_GUEST[1]
+            self.swaps[name] = REINSTALL_GUEST[2]
+            self.lvs.update({f"{name}-disk": 2 * GiB, f"{name}-swap": REINSTALL_GUEST[2]})
+
+    def day_two_reboot_check(self, info):
+        """After the reboot: the day-two guest up with its two interfaces,
+        tethys still retired with its volumes."""
+        name = REINSTALL_GUEST[0]
+        if "error" in info or not self.day_two:
+            self.result("day-two-reboot", "FAIL", "dom0 not reached" if "error" in info else "day two made no guest")
+            return
+        bad, good = [], []
+        g = info.get("guests", {}).get(name)
+        (good if g and g.get("up") else bad).append(f"{name} in the report: {g['line'] if g else 'absent'}")
+        addr = info.get("addresses", {}).get(name)
+        if addr:
+            rc, out, _ = self.ssh.run(addr, "ip -o link show | awk -F': ' '{print $2}' | grep -v '^lo$' | tr '\\n' ' '")
+            (good if {"eth0", "eth1"} <= set(out.split()) else bad).append(f"{name}'s interfaces {out.strip()}")
+        rc, out, _ = self.ssh.run("dom0", f"xl list {RETIRED} >/dev/null 2>&1 && echo running;"
+                                          f" lvs --noheadings -o lv_name vg0 | grep -c '^ *{RETIRED}-'")
+        (bad if "running" in out else good).append(f"{RETIRED} {'running' if 'running' in out else 'not started'}")
+        (good if out.strip().splitlines()[-1:] == ["2"] else bad).append(f"{RETIRED}'s volumes: {out.strip()}")
+        self.ok("day-two-reboot", not bad, "; ".join(bad + ["--"] + good if bad else good))
+
     def start_reinstall_build(self):
         """The changed profile's ISO, built beside the SeaBIOS boots (whose
         checks only need the installer to start) and finished before the
@@ -793,6 +928,7 @@ class Run:
         if "error" in first:
             self.stop(m)
             return
+        self.day_two_phase(m, first)
         # The second boot: ctrl-alt-del on the console's keyboard.
         self.say("second reboot: ctrl-alt-del")
         t = time.time()
@@ -811,6 +947,7 @@ class Run:
                     + ("" if clean else "\n    last lines after ctrl-alt-del:\n" + indent(tail)))
         self.guests_check("guests-second-boot", second)
         self.inside_check(m2, second, "guests-inside-second-boot")
+        self.day_two_reboot_check(second)
         self.load_off()
         self.mark(second)
         # Power off, cleanly if the keyboard works, so that the disks are
@@ -1075,9 +1212,16 @@ class Run:
         plan = []
         ok, evidence, tm = self.install(self.disks, "6-reinstall", self.vars, "reinstall", iso=self.iso2, plan=plan)
         text = plan[0] if plan else ""
-        want = ["Reinstall plan for host", "  preserve: storage ", "  reuse: vg0, 6 volumes kept",
-                f"grow vg0/hadoop-disk: from 10G to {REINSTALL_HADOOP_DISK // GiB}G", f"lv vg0/{REINSTALL_GUEST[0]}-disk",
-                "check system/storage: its ext4", f"guest hadoop: its volumes kept"]
+        # The day-two guest is kept (its volumes were made on the running
+        # host), and tethys, retired then, comes back with its kept volumes.
+        want = ["Reinstall plan for host", "  preserve: storage ",
+                f"grow vg0/hadoop-disk: from 10G to {REINSTALL_HADOOP_DISK // GiB}G",
+                "check system/storage: its ext4", "guest hadoop: its volumes kept"]
+        if self.day_two:
+            want += ["  reuse: vg0, 8 volumes kept", f"guest {REINSTALL_GUEST[0]}: its volumes kept", f"guest {RETIRED}: its volumes kept",
+                     "network: the bridge wan on "]
+        else:
+            want += ["  reuse: vg0, 6 volumes kept", f"lv vg0/{REINSTALL_GUEST[0]}-disk"]
         missing = [w for w in want if w not in text]
         if "install" in tm:
             self.timing("reinstall", tm["install"])
@@ -1092,6 +1236,7 @@ class Run:
             return
         name, memory, swap = REINSTALL_GUEST
         self.guests[name], self.swaps[name] = memory, swap
+        self.guests[RETIRED], self.swaps[RETIRED] = GUESTS[RETIRED], SWAPS[RETIRED]
         self.lvs.update({"hadoop-disk": REINSTALL_HADOOP_DISK, f"{name}-disk": 2 * GiB, f"{name}-swap": swap})
         m, info = self.boot_installed("7-reinstalled-boot", "reinstalled-boot")
         if "error" in info:
@@ -1274,7 +1419,8 @@ def main():
                 r.step("boot-xen", r.installed_phase)
             r.offline_checks()
             r.step("reinstall", r.reinstall_phase)
-            r.step("host-identity-second-install", r.second_install_phase)
+            if not r.second_install_thread:
+                r.step("host-identity-second-install", r.second_install_phase)
     except (Interrupted, KeyboardInterrupt) as e:
         interrupted = f"interrupted by {e or 'SIGINT'}"
         print(f"\n{interrupted}: stopping qemu, detaching loop devices", flush=True)

@@ -20,6 +20,9 @@ OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 DOWN = b"\x1b[B"
 
 
+# The second network card's MAC (the day-two bridge matches it).
+WAN_MAC = "52:54:00:12:34:99"
+
 class Timeout(Exception):
     pass
 
@@ -84,6 +87,10 @@ class Machine:
                "-netdev", "user,id=net0,restrict=on" + (f",hostfwd=tcp:127.0.0.1:{self.ssh_port}-10.0.2.15:22"
                                                         if self.ssh_port else ""),
                "-device", "virtio-net-pci,netdev=net0",
+               # A second card, as the seed's box has two: the WAN bridge a
+               # guest is added on, day two (E2E's [Bridge wan], by its MAC).
+               "-netdev", "user,id=net1,restrict=on",
+               "-device", f"virtio-net-pci,netdev=net1,mac={WAN_MAC},addr=0x9",
                "-serial", f"unix:{self.sock_path},server=on,wait=off",
                "-monitor", f"unix:{self.monitor_path},server=on,wait=off"]
         if self.accel == "tcg":
