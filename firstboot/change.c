@@ -122,6 +122,21 @@ static char **report_fields(const char *line, size_t want) {
         return f;
 }
 
+/* liblvm2cmd, opened once for the process (describing the host, then
+ * applying the changes): the guard it checks writes against is apply's. */
+static Lvm the_lvm;
+static bool the_lvm_open;
+
+static Lvm *change_lvm(const Guard *g) {
+        if (!the_lvm_open) {
+                if (lvm_open(&the_lvm, g, false) < 0)
+                        return NULL;
+                the_lvm_open = true;
+        }
+        the_lvm.guard = g;
+        return &the_lvm;
+}
+
 int host_describe(HostState *h) {
         *h = (HostState) {};
         h->bridges = xcalloc(1, sizeof(char *));
@@ -138,18 +153,16 @@ int host_describe(HostState *h) {
                 closedir(d);
         strv_sort(h->bridges);
 
-        Lvm l;
-        Guard none = {};
-        int r = lvm_open(&l, &none, false);
-        if (r < 0)
-                return r;
+        static const Guard none = {};
+        Lvm *l = change_lvm(&none);
+        if (!l)
+                return -EIO;
         _cleanup_free_ char *vgs = NULL, *lvs = NULL;
-        r = lvm_run(&l, (char *[]) { "vgs", "--noheadings", "--units", "b", "--nosuffix", "--separator", ":", "-o", "vg_name,vg_free,vg_extent_size", NULL },
+        int r = lvm_run(l, (char *[]) { "vgs", "--noheadings", "--units", "b", "--nosuffix", "--separator", ":", "-o", "vg_name,vg_free,vg_extent_size", NULL },
                     &vgs);
         if (r >= 0)
-                r = lvm_run(&l, (char *[]) { "lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", ":", "-o", "vg_name,lv_name,lv_size", NULL },
+                r = lvm_run(l, (char *[]) { "lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", ":", "-o", "vg_name,lv_name,lv_size", NULL },
                             &lvs);
-        lvm_close(&l);
         if (r < 0)
                 return log_error_errno(r, "cannot read the volume groups");
         _cleanup_strv_free_ char **vl = strv_split_lines(strempty(vgs)), **ll = strv_split_lines(strempty(lvs));
@@ -687,20 +700,13 @@ void change_print(const ChangePlan *c, FILE *f) {
 typedef struct Apply {
         const ChangePlan *c;
         Guard guard;
-        Lvm lvm;
-        bool lvm_open;
         Xl xl;
         bool xl_open;
         int journal; /* fd of CHANGE_JOURNAL, or -1 */
 } Apply;
 
 static Lvm *apply_lvm(Apply *a) {
-        if (!a->lvm_open) {
-                if (lvm_open(&a->lvm, &a->guard, false) < 0)
-                        return NULL;
-                a->lvm_open = true;
-        }
-        return &a->lvm;
+        return change_lvm(&a->guard);
 }
 
 static Xl *apply_xl(Apply *a) {
@@ -963,8 +969,9 @@ int change_apply(const ChangePlan *c) {
                 journal_line(&a, done);
         }
         journal_line(&a, r < 0 ? "stopped" : "finished");
-        if (a.lvm_open)
-                lvm_close(&a.lvm);
+        static const Guard none = {};
+        if (the_lvm_open)
+                the_lvm.guard = &none;
         if (a.xl_open)
                 xl_close(&a.xl);
         guard_release(&a.guard);
