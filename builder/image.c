@@ -48,6 +48,19 @@ int stage_overlays(Build *b) {
                 if ((r = write_file_under(b->root, rel, text, secret ? 0600 : 0644)) < 0)
                         return r;
         }
+        /* The guests' overlays travel with the profile: the installer (and
+         * day two) lays them over each guest's root. */
+        for (size_t i = 0; i < b->profile->n_domains; i++) {
+                const Domain *d = b->profile->domains[i];
+                if (isempty(d->overlay))
+                        continue;
+                _cleanup_free_ char *src = path_join(b->profile->dir, d->overlay);
+                _cleanup_free_ char *rel = xasprintf("etc/hyperion/profile/%s", d->overlay);
+                _cleanup_free_ char *dst = path_join(b->root, rel);
+                log_info("guest %s: its overlay %s, with the profile", d->head.name, d->overlay);
+                if ((r = RUN(NULL, "mkdir", "-p", dst)) < 0 || (r = overlay_lay(src, dst, false)) < 0)
+                        return log_error_errno(r, "cannot copy the overlay '%s' of guest %s into the image", src, d->head.name);
+        }
         if (!b->overlays) {
                 log_info("no overlay for profile '%s'", b->profile->name);
                 return 0;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "medium.h"
 #include "mount-util.h"
+#include "overlay.h"
 #include "run.h"
 #include "size.h"
 #include "strutil.h"
@@ -150,6 +151,14 @@ int guest_make_root(const Guard *g, const Profile *p, const Domain *d, const cha
         r = tarball_extract(archive, mnt, label);
         if (r >= 0)
                 r = guest_configure_root(p, d, mnt);
+        if (r >= 0 && !isempty(d->overlay)) {
+                /* Its overlay, from the profile's folder: inside its root only,
+                 * never through a link, owned by root. */
+                _cleanup_free_ char *src = path_join(p->dir, d->overlay);
+                log_info("guest %s: laying %s over its root", name, src);
+                if ((r = overlay_lay(src, mnt, false)) < 0)
+                        log_error_errno(r, "guest %s: cannot lay its overlay %s", name, src);
+        }
         if (r >= 0)
                 r = guest_copy_kernel(root, name, mnt);
         umount_below(mnt);

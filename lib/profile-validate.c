@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "profile-internal.h"
 #include "size.h"
@@ -752,6 +753,22 @@ static void check_domains(ParseState *s) {
                         strv_push(&d->macs, buf);
                 }
                 check_addressing(s, &d->head, k, d->address, d->gateway, d->dns, false);
+                if (!isempty(d->overlay)) {
+                        /* A folder of the profile: it travels with it (into the
+                         * image's /etc/hyperion/profile, onto the host). */
+                        bool rel = d->overlay[0] != '/' && !strstr(d->overlay, "..") &&
+                                   only_chars(d->overlay, LOWER UPPER DIGITS "/._-") && !endswith(d->overlay, "/");
+                        _cleanup_free_ char *full = rel ? path_join(p->dir, d->overlay) : NULL;
+                        struct stat st;
+                        if (!rel)
+                                profile_error(s, where(s, &d->head, k, "Overlay"),
+                                              "invalid Overlay= '%s' (a folder inside the profile's, such as guests/%s: letters, digits, "
+                                              "'/', '.', '_' and '-', no '..')",
+                                              d->overlay, name);
+                        else if (stat(full, &st) < 0 || !S_ISDIR(st.st_mode))
+                                profile_error(s, where(s, &d->head, k, "Overlay"), "Overlay= '%s' of domain '%s': no folder %s", d->overlay,
+                                              name, full);
+                }
 
                 /* Its volumes are <name>-disk and <name>-swap: nothing else may take those names. */
                 for (size_t j = 0; j < p->n_volumes; j++) {

@@ -150,6 +150,7 @@ static const KeyDef domain_keys[] = {
         KEY("DNS", K_STRV_WS, Domain, dns),
         KEY_ENUM("Filesystem", Domain, filesystem, fs_names),
         KEY("Autostart", K_BOOL, Domain, autostart),
+        KEY("Overlay", K_STRING, Domain, overlay),
 };
 
 static const KeyDef bridge_keys[] = {
@@ -377,6 +378,7 @@ static SectionHead *new_named(Profile *p, SectionKind kind, const char *parent, 
                 d->dns = xcalloc(1, sizeof(char *));
                 d->filesystem = FS_EXT4;
                 d->autostart = true;
+                d->overlay = xstrdup("");
                 APPEND(p->domains, p->n_domains, d);
                 return &d->head;
         }

@@ -180,6 +180,7 @@ typedef struct Domain {
         char **dns;
         FsType filesystem;
         bool autostart;
+        char *overlay;      /* a folder of the profile laid over its root at creation, or "" */
 } Domain;
 
 typedef struct Profile {

@@ -174,6 +174,7 @@ Gateway=
 DNS=
 Filesystem=ext4
 Autostart=yes
+Overlay=
 
 [Domain io]
 Type=pv
@@ -189,6 +190,7 @@ Gateway=
 DNS=
 Filesystem=ext4
 Autostart=yes
+Overlay=
 
 [Domain tethys]
 Type=pv
@@ -204,3 +206,4 @@ Gateway=
 DNS=
 Filesystem=ext4
 Autostart=yes
+Overlay=
