@@ -135,6 +135,36 @@ static int lay_guest_files(const char *root) {
         return 0;
 }
 
+/* Each guest's Packages= and what they need, downloaded into the tree
+ * (GUEST_DEBS/NAME/): the installer installs them from there. */
+static int download_guest_packages(Build *b, const char *root) {
+        for (size_t i = 0; i < b->profile->n_domains; i++) {
+                const Domain *d = b->profile->domains[i];
+                if (!d->packages[0])
+                        continue;
+                _cleanup_free_ char *rel = xasprintf("/%s/%s", GUEST_DEBS, d->head.name);
+                _cleanup_free_ char *dir = path_join(root, rel), *partial = xasprintf("%s/partial", dir);
+                int r = RUN(NULL, "mkdir", "-p", partial);
+                if (r < 0)
+                        return r;
+                _cleanup_free_ char *opt = xasprintf("Dir::Cache::archives=%s", rel);
+                _cleanup_strv_free_ char **argv = strv_split_ws("apt-get install -y --download-only --no-install-recommends -o");
+                strv_push(&argv, opt);
+                for (char **p = d->packages; *p; p++)
+                        strv_push(&argv, *p);
+                _cleanup_free_ char *label = xasprintf("guest %s", d->head.name);
+                log_info("guest %s: downloading its packages (%zu) into the guest archive", d->head.name, strv_length(d->packages));
+                if ((r = chroot_run(root, label, argv)) < 0)
+                        return log_error_errno(r, "guest %s: its packages cannot be downloaded: one may not exist in this suite",
+                                               d->head.name);
+                _cleanup_free_ char *lock = xasprintf("%s/lock", dir);
+                (void) unlink(lock);
+                if ((r = RUN(NULL, "rm", "-rf", "--one-file-system", partial)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int make_guest_tree(Build *b, const char *root) {
         _cleanup_free_ char *boot = cache_path(b, "bootstrap", b->bootstrap_key, ".tar.zst");
         int r = cache_restore(boot, root, "bootstrap");
@@ -149,7 +179,7 @@ static int make_guest_tree(Build *b, const char *root) {
          * needs its Xen disk and ext4, nothing else). */
         const Host *h = &b->profile->host;
         if ((r = tree_set_locale(root, h->locale)) < 0 || (r = tree_set_timezone(root, h->timezone)) < 0 ||
-            (r = lay_guest_files(root)) < 0)
+            (r = lay_guest_files(root)) < 0 || (r = download_guest_packages(b, root)) < 0)
                 return r;
         return chroot_run(root, "guest", (char *[]) { "update-initramfs", "-u", "-k", "all", NULL });
 }
@@ -168,6 +198,12 @@ int stage_guest(Build *b) {
         sha256_update_str(&s, b->profile->host.timezone);
         for (size_t i = 0; guest_packages[i]; i++)
                 sha256_update_str(&s, guest_packages[i]);
+        /* Each guest's own packages, downloaded into it. */
+        for (size_t i = 0; i < b->profile->n_domains; i++)
+                for (char **p = b->profile->domains[i]->packages; *p; p++) {
+                        sha256_update_str(&s, b->profile->domains[i]->head.name);
+                        sha256_update_str(&s, *p);
+                }
         char epoch[32];
         snprintf(epoch, sizeof epoch, "%lld", (long long) b->source_date_epoch);
         sha256_update_str(&s, epoch);

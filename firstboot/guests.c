@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "guests.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <libxl.h>
 #include <libxl_utils.h>
@@ -133,6 +134,74 @@ int guest_register_kept(const char *root, const Domain *d) {
         return r;
 }
 
+static char *const guest_chroot_env[] = {
+        "DEBIAN_FRONTEND=noninteractive", "DEBCONF_NONINTERACTIVE_SEEN=true", "LC_ALL=C.UTF-8", "HOME=/root", NULL,
+};
+
+/* The .deb files the builder downloaded for this guest, as paths inside its root. */
+static char **guest_debs(const char *groot, const char *name) {
+        _cleanup_free_ char *rel = xasprintf("%s/%s", GUEST_DEBS, name), *dir = path_join(groot, rel);
+        char **l = xcalloc(1, sizeof(char *));
+        struct dirent **list = NULL;
+        int n = scandir(dir, &list, NULL, alphasort);
+        for (int i = 0; i < n; i++) {
+                if (endswith(list[i]->d_name, ".deb"))
+                        strv_consume(&l, xasprintf("/%s/%s", rel, list[i]->d_name));
+                free(list[i]);
+        }
+        free(list);
+        return l;
+}
+
+int guest_install_packages(const Domain *d, const char *groot) {
+        const char *name = d->head.name;
+        int r = 0;
+        if (d->packages[0]) {
+                _cleanup_strv_free_ char **debs = guest_debs(groot, name);
+                _cleanup_strv_free_ char **argv = strv_split_ws("apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "
+                                                                "-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold");
+                /* Services are not started in the chroot: the guest starts them. */
+                static const char policy[] = "#!/bin/sh\n# hyperion: nothing starts while the guest's root is made\nexit 101\n";
+                if ((r = write_file_under(groot, "usr/sbin/policy-rc.d", policy, 0755)) < 0)
+                        return r;
+                _cleanup_free_ char *resolv = NULL;
+                _cleanup_free_ char *names = strv_join(d->packages, " ");
+                if (debs[0]) {
+                        log_info("guest %s: its packages (%s) from the guest archive, %zu files", name, names, strv_length(debs));
+                        for (char **x = debs; *x; x++)
+                                strv_push(&argv, *x);
+                } else {
+                        /* Not in the archive (added to the profile after the ISO
+                         * was built): from the mirror, over the host's network. */
+                        log_info("guest %s: its packages are not in the guest archive: from the mirror", name);
+                        if (read_full_file("/etc/resolv.conf", &resolv, NULL) >= 0)
+                                (void) write_file_under(groot, "etc/resolv.conf", resolv, 0644);
+                        for (char **x = d->packages; *x; x++)
+                                strv_push(&argv, *x);
+                }
+                if ((r = chroot_mount(groot, NULL, 0)) < 0)
+                        return r;
+                RunOptions o = { .root = groot, .env = guest_chroot_env, .clear_env = true };
+                if (!debs[0] && (r = run_ok((char *[]) { "apt-get", "update", NULL }, &o)) < 0)
+                        log_error_errno(r, "guest %s: apt-get update failed in its root (is the mirror reachable?)", name);
+                if (r >= 0 && (r = run_ok(argv, &o)) < 0)
+                        log_error_errno(r, "guest %s: its packages could not be installed (apt's messages are above)", name);
+                if (r >= 0)
+                        r = run_ok((char *[]) { "apt-get", "clean", NULL }, &o);
+                (void) chroot_umount(groot);
+                _cleanup_free_ char *pol = path_join(groot, "usr/sbin/policy-rc.d");
+                (void) unlink(pol);
+                if (resolv) {
+                        _cleanup_free_ char *rc = path_join(groot, "etc/resolv.conf");
+                        (void) unlink(rc);
+                }
+        }
+        /* What the builder downloaded for every guest goes: this guest has its own. */
+        _cleanup_free_ char *all = path_join(groot, GUEST_DEBS);
+        int k = RUN(NULL, "rm", "-rf", "--one-file-system", all);
+        return r < 0 ? r : k;
+}
+
 int guest_make_root(const Guard *g, const Profile *p, const Domain *d, const char *archive, const char *root, const char *what) {
         const char *name = d->head.name;
         _cleanup_free_ char *disk = xasprintf("/dev/%s/%s-disk", d->volume_group, name);
@@ -159,6 +228,8 @@ int guest_make_root(const Guard *g, const Profile *p, const Domain *d, const cha
                 if ((r = overlay_lay(src, mnt, false)) < 0)
                         log_error_errno(r, "guest %s: cannot lay its overlay %s", name, src);
         }
+        if (r >= 0)
+                r = guest_install_packages(d, mnt);
         if (r >= 0)
                 r = guest_copy_kernel(root, name, mnt);
         umount_below(mnt);

@@ -33,6 +33,10 @@ int guest_keep_archive(Target *t, const Step *s);
 /* Its volumes formatted (through the guard), its root unpacked from the
  * archive and configured, its kernel copied to root's GUEST_KERNEL_DIR. */
 int guest_make_root(const Guard *g, const Profile *p, const Domain *d, const char *archive, const char *root, const char *what);
+/* Its Packages=, in its root mounted at groot: from what the builder
+ * downloaded into the archive (GUEST_DEBS/NAME), else from the mirror;
+ * the archive's downloads removed from its root either way. */
+int guest_install_packages(const Domain *d, const char *groot);
 /* A kept guest: its kernel read from its root, mounted read-only. */
 int guest_register_kept(const char *root, const Domain *d);
 int guest_copy_kernel(const char *root, const char *name, const char *groot);

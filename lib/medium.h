@@ -26,6 +26,10 @@
 #define MEDIUM_ROOT_IMAGE "live/filesystem.squashfs"
 #define MEDIUM_ROOT_IMAGE_SHA256 "hyperion/filesystem.squashfs.sha256"
 #define MEDIUM_GUEST_ARCHIVE "hyperion/guest-root.tar.zst"
+/* In the guest archive: each guest's Packages= with what they need that
+ * the archive's system lacks, downloaded at build time (GUEST_DEBS/NAME/),
+ * installed from there when the guest is made (no network), then removed. */
+#define GUEST_DEBS "var/lib/hyperion/guest-debs"
 
 /* In the live system's image: the ISO it is part of, as libblkid reports
  * it ("LABEL=HYPERION\nUUID=2026-11-28-00-00-00-00\n": the volume id and

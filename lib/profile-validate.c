@@ -296,22 +296,26 @@ static void check_distribution(ParseState *s) {
                               "architecture '%s' is not supported (only amd64, for Xen on x86)", d->architecture);
 }
 
-static void check_packages(ParseState *s) {
-        Packages *x = &s->p->packages;
-        for (char **i = x->install; *i; i++)
+/* Package names as apt takes them; the list sorted, each once. */
+static void check_package_list(ParseState *s, SectionHead *h, SectionKind kind, const char *key, char **list) {
+        for (char **i = list; *i; i++)
                 if (!only_chars(*i, LOWER DIGITS "+-.:=") || !isalnum((unsigned char) (*i)[0]))
-                        profile_error(s, where(s, &x->head, SECTION_PACKAGES, "Install"), "invalid package name '%s'", *i);
-        /* Normalised: sorted, each once. */
-        strv_sort(x->install);
+                        profile_error(s, where(s, h, kind, key), "invalid package name '%s'", *i);
+        strv_sort(list);
         size_t w = 0;
-        for (size_t r = 0; x->install[r]; r++) {
-                if (w > 0 && streq(x->install[w - 1], x->install[r])) {
-                        free(x->install[r]);
+        for (size_t r = 0; list[r]; r++) {
+                if (w > 0 && streq(list[w - 1], list[r])) {
+                        free(list[r]);
                         continue;
                 }
-                x->install[w++] = x->install[r];
+                list[w++] = list[r];
         }
-        x->install[w] = NULL;
+        list[w] = NULL;
+}
+
+static void check_packages(ParseState *s) {
+        Packages *x = &s->p->packages;
+        check_package_list(s, &x->head, SECTION_PACKAGES, "Install", x->install);
 }
 
 static void check_image(ParseState *s) {
@@ -753,6 +757,7 @@ static void check_domains(ParseState *s) {
                         strv_push(&d->macs, buf);
                 }
                 check_addressing(s, &d->head, k, d->address, d->gateway, d->dns, false);
+                check_package_list(s, &d->head, k, "Packages", d->packages);
                 if (!isempty(d->overlay)) {
                         /* A folder of the profile: it travels with it (into the
                          * image's /etc/hyperion/profile, onto the host). */

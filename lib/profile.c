@@ -151,6 +151,7 @@ static const KeyDef domain_keys[] = {
         KEY_ENUM("Filesystem", Domain, filesystem, fs_names),
         KEY("Autostart", K_BOOL, Domain, autostart),
         KEY("Overlay", K_STRING, Domain, overlay),
+        KEY("Packages", K_STRV_WS, Domain, packages),
 };
 
 static const KeyDef bridge_keys[] = {
@@ -379,6 +380,7 @@ static SectionHead *new_named(Profile *p, SectionKind kind, const char *parent, 
                 d->filesystem = FS_EXT4;
                 d->autostart = true;
                 d->overlay = xstrdup("");
+                d->packages = xcalloc(1, sizeof(char *));
                 APPEND(p->domains, p->n_domains, d);
                 return &d->head;
         }

@@ -181,6 +181,7 @@ typedef struct Domain {
         FsType filesystem;
         bool autostart;
         char *overlay;      /* a folder of the profile laid over its root at creation, or "" */
+        char **packages;    /* installed into its root at creation (sorted, each once) */
 } Domain;
 
 typedef struct Profile {

@@ -175,6 +175,7 @@ DNS=
 Filesystem=ext4
 Autostart=yes
 Overlay=
+Packages=
 
 [Domain io]
 Type=pv
@@ -191,6 +192,7 @@ DNS=
 Filesystem=ext4
 Autostart=yes
 Overlay=
+Packages=
 
 [Domain tethys]
 Type=pv
@@ -207,3 +209,4 @@ DNS=
 Filesystem=ext4
 Autostart=yes
 Overlay=
+Packages=
