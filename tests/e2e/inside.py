@@ -130,6 +130,9 @@ def stamp_epoch(stamp, offset):
     return t - sign * (h * 3600 + m * 60)
 
 
+EMBEDDED_STAMP_RX = re.compile(r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] ?")
+
+
 def console_facts(log, name, offset):
     """The current domain's part of a guest's console log: when it opened,
     when the login prompt and the 'up' line appeared (epoch seconds)."""
@@ -144,7 +147,10 @@ def console_facts(log, name, offset):
         m = STAMP_RX.match(line)
         when = stamp_epoch(m.group(1), offset) if m else None
         body = m.group(2) if m else line
-        if f["login"] is None and re.search(rf"(^|\s){re.escape(name)} login: ", body + " "):
+        # xenconsoled stamps each chunk it writes: under load a line comes in
+        # pieces ("hadoop[2026-12-02 01:36:32]  login: "); without them.
+        plain = EMBEDDED_STAMP_RX.sub("", body)
+        if f["login"] is None and re.search(rf"(^|\s){re.escape(name)} login: ", plain + " "):
             f["login"] = when
         r = READY_RX.search(body)
         if r and r.group(1) == name:
