@@ -755,7 +755,6 @@ void plan_choose_nics(const Profile *p, const Inventory *inv, const ProbedNic **
 /* The bridges' cards, from the inventory. */
 static void choose_nic(Plan *plan, char ***errors) {
         const Profile *p = plan->profile;
-        plan->bridge_nics = xcalloc(p->n_bridges + 1, sizeof(ProbedNic *));
         plan_choose_nics(p, plan->inventory, &plan->nic, plan->bridge_nics, plan->storage_only, errors);
 }
 
@@ -1328,6 +1327,8 @@ int plan_make(const Profile *p, const Inventory *inv, const PlanOptions *o, Plan
         plan->seed = o->seed ? o->seed : inv->seed;
         plan->n_disks = p->n_disks;
         plan->disks = xcalloc(p->n_disks, sizeof(PlanDisk));
+        /* Filled by choose_nic(); a layout-only plan leaves them NULL ("none"). */
+        plan->bridge_nics = xcalloc(p->n_bridges + 1, sizeof(ProbedNic *));
 
         if (match_disks(plan, errors) < 0)
                 return -EINVAL;

@@ -103,6 +103,37 @@ static void test_golden_plans(void **state) {
         assert_int_equal(failed, 0);
 }
 
+/* The plan that only looks for an earlier install's journal (layout
+ * only: no network card chosen) of a profile with a [Bridge]: the bridge's
+ * file is in its steps, on no card, and nothing is left unset. */
+static void test_layout_only_bridges(void **state) {
+        (void) state;
+        _cleanup_free_ char *path = src_path("tests/data/plans/two-bridges.inv");
+        Inventory inv;
+        InventoryOptions io;
+        assert_int_equal(inventory_load(path, &inv, &io), 0);
+        Profile *p = load_profile(io.profile);
+        assert_int_equal(p->n_bridges, 1);
+        PlanOptions o = { .wipe = true, .layout_only = true };
+        Plan *plan = NULL;
+        _cleanup_strv_free_ char **errors = NULL;
+        assert_int_equal(plan_make(p, &inv, &o, &plan, &errors), 0);
+        const Step *s = plan_find_step(plan, "file /etc/network/interfaces.d/hyperion-wan");
+        assert_non_null(s);
+        assert_non_null(strstr(s->text, "bridge_ports none"));
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&buf, &n);
+        plan_print(plan, f);
+        fclose(f);
+        free(buf);
+        plan_free(plan);
+        profile_free(p);
+        free(io.profile);
+        strv_free(io.previous);
+        inventory_release(&inv);
+}
+
 /* Heap's algorithm: every order of the disks gives the same plan. */
 static void permute(Inventory *inv, size_t k, const Profile *p, const char *want, unsigned *count) {
         if (k == 1) {
@@ -227,7 +258,8 @@ static void test_geometry(void **state) {
 int main(void) {
         log_set_level(LOG_LEVEL_ERROR + 1);
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_golden_plans), cmocka_unit_test(test_every_order), cmocka_unit_test(test_seed_layout),
+                cmocka_unit_test(test_golden_plans),
+                cmocka_unit_test(test_layout_only_bridges), cmocka_unit_test(test_every_order), cmocka_unit_test(test_seed_layout),
                 cmocka_unit_test(test_match_rules),  cmocka_unit_test(test_geometry),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
