@@ -214,17 +214,7 @@ static int do_lv_grow(Target *t, const Step *s) {
         if (t->offline)
                 return 0;
         _cleanup_free_ char *dev = xasprintf("/dev/%s/%s", v->group, v->name);
-        if (v->format == FS_SWAP)
-                return make_filesystem(&t->guard, dev, FS_SWAP, NULL, NULL, s->id);
-        if (v->format != FS_EXT4)
-                return 0;
-        if ((r = guard_write(&t->guard, dev, s->id)) < 0)
-                return r;
-        /* resize2fs wants a freshly checked filesystem; -p repairs only what is safe. */
-        int e = run((char *[]) { "e2fsck", "-f", "-p", (char *) dev, NULL }, NULL);
-        if (e < 0 || e > 1)
-                return log_error_errno(EUCLEAN, "%s: e2fsck -f -p exit %d before growing it: stopping (repair it, then run again)", dev, e);
-        return RUN(NULL, "resize2fs", dev);
+        return grow_filesystem(&t->guard, dev, v->format, s->id);
 }
 
 static int do_storage(Target *t, const Step *s) {

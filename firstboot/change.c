@@ -608,14 +608,11 @@ int change_make(const Profile *p, const HostState *h, const ChangeOptions *o, Ch
                 if (strv_contains(h->bridges, b->head.name))
                         continue;
                 if (!nics[i]) {
-                        _cleanup_strv_free_ char **names = xcalloc(1, sizeof(char *));
-                        for (size_t k = 0; k < h->net.n_nics; k++)
-                                strv_consume(&names, xasprintf("%s %s", h->net.nics[k].name, strempty(h->net.nics[k].mac)));
-                        _cleanup_free_ char *list = strv_join(names, ", ");
+                        _cleanup_free_ char *list = plan_nic_list(&h->net);
                         Loc l = profile_where(&b->head, "Bridge", "Interface");
                         strv_consume(errors, xasprintf("%s:%u: this host has no %snetwork card '%s' for the bridge %s (it has: %s)", l.file,
                                                        l.line, streq(b->interface, "auto") ? "free wired " : "", b->interface,
-                                                       b->head.name, names[0] ? list : "none"));
+                                                       b->head.name, list));
                         continue;
                 }
                 Change *x = add_change(c, CHANGE_BRIDGE, b->head.name, xasprintf("bridge %s", b->head.name),
@@ -782,16 +779,6 @@ static int start_guest(const char *name) {
                    "--property=StandardError=journal+console", "/usr/sbin/hyperion-firstboot", "guests", name);
 }
 
-static int link_auto(const char *name, bool on) {
-        _cleanup_free_ char *link = xasprintf("/etc/xen/auto/%s.cfg", name), *target = xasprintf("/etc/xen/%s.cfg", name);
-        if (!on)
-                return unlink(link) < 0 && errno != ENOENT ? log_error_errno(errno, "cannot remove '%s': %m", link) : 0;
-        (void) mkdir("/etc/xen/auto", 0755);
-        if (symlink(target, link) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "cannot link '%s': %m", link);
-        return 0;
-}
-
 static int do_bridge(Apply *a, const Change *x) {
         (void) a;
         _cleanup_free_ char *path = xasprintf(BRIDGE_FILE_FMT, x->name);
@@ -829,7 +816,7 @@ static int do_guest_new(Apply *a, const Change *x) {
                 return r;
         if (!d->autostart)
                 return 0;
-        if ((r = link_auto(d->head.name, true)) < 0)
+        if ((r = guest_autostart_link(d->head.name, true)) < 0)
                 return r;
         log_info("guest %s: creating it through libxenlight (unit hyperion-guest-%s.service)", d->head.name, d->head.name);
         return start_guest(d->head.name);
@@ -864,17 +851,7 @@ static int do_grow(Apply *a, const Change *x) {
                         return log_error_errno(ENOENT, "the volume %s/%s is not there: stopping", d->volume_group, lv);
                 if (have < want && (r = lvm_lvextend(l, d->volume_group, pvs, lv, want, x->id)) < 0)
                         return r;
-                if (swap) {
-                        if ((r = make_filesystem(&a->guard, dev, FS_SWAP, NULL, NULL, x->id)) < 0)
-                                return r;
-                        continue;
-                }
-                if ((r = guard_write(&a->guard, dev, x->id)) < 0)
-                        return r;
-                int e = run((char *[]) { "e2fsck", "-f", "-p", dev, NULL }, NULL);
-                if (e < 0 || e > 1)
-                        return log_error_errno(EUCLEAN, "%s: e2fsck -f -p exit %d before growing it: stopping (repair it, then apply again)", dev, e);
-                if ((r = RUN(NULL, "resize2fs", dev)) < 0)
+                if ((r = grow_filesystem(&a->guard, dev, swap ? FS_SWAP : d->filesystem, x->id)) < 0)
                         return r;
         }
         return x->running && d->autostart ? start_guest(d->head.name) : 0;
@@ -896,7 +873,7 @@ static int do_config(Apply *a, const Change *x) {
 
 static int do_autostart(Apply *a, const Change *x) {
         (void) a;
-        int r = link_auto(x->name, x->autostart);
+        int r = guest_autostart_link(x->name, x->autostart);
         if (r < 0 || !x->autostart || x->running)
                 return r;
         return start_guest(x->name);
@@ -906,7 +883,7 @@ static int do_retire(Apply *a, const Change *x) {
         int r;
         if (x->running && (r = shut_down(a, x->name)) < 0)
                 return r;
-        if ((r = link_auto(x->name, false)) < 0)
+        if ((r = guest_autostart_link(x->name, false)) < 0)
                 return r;
         (void) mkdir(RETIRED_DIR, 0755);
         _cleanup_free_ char *cfg = xasprintf("/etc/xen/%s.cfg", x->name), *to = xasprintf(RETIRED_DIR "/%s.cfg", x->name);

@@ -360,12 +360,15 @@ static int create_one(Xl *xl, const Domain *d, uint32_t *domid, char **why) {
 #define CREATE_ATTEMPTS 3
 #define CREATE_PAUSE_S 30
 
-static void link_autostart(const Domain *d) {
-        _cleanup_free_ char *link = xasprintf("/etc/xen/auto/%s.cfg", d->head.name);
-        _cleanup_free_ char *target = xasprintf("/etc/xen/%s.cfg", d->head.name);
+int guest_autostart_link(const char *name, bool on) {
+        _cleanup_free_ char *link = xasprintf("/etc/xen/auto/%s.cfg", name);
+        if (!on)
+                return unlink(link) < 0 && errno != ENOENT ? log_warning_errno(errno, "cannot remove '%s': %m", link) : 0;
+        _cleanup_free_ char *target = xasprintf("/etc/xen/%s.cfg", name);
         (void) RUN(NULL, "mkdir", "-p", "/etc/xen/auto");
         if (symlink(target, link) < 0 && errno != EEXIST)
-                log_warning_errno(errno, "cannot link '%s' for xendomains: %m", link);
+                return log_warning_errno(errno, "cannot link '%s' for xendomains: %m", link);
+        return 0;
 }
 
 /* Try a creation up to CREATE_ATTEMPTS times: 0 and *domid, or the
@@ -492,7 +495,7 @@ int guests_create(const Profile *p, char *const *only) {
                 XlGuest g;
                 if (xl_guest(&xl, name, &g)) {
                         log_info("guest %s: exists already (id %u), left alone", name, g.domid);
-                        link_autostart(d);
+                        (void) guest_autostart_link(d->head.name, true);
                         continue;
                 }
                 /* One guest at a time: its child creates it, says how it went,
@@ -528,7 +531,7 @@ int guests_create(const Profile *p, char *const *only) {
                 }
                 log_info("guest %s: %s", name, buf);
                 strv_consume(&record, xasprintf("%s %s", name, buf));
-                link_autostart(d);
+                (void) guest_autostart_link(d->head.name, true);
         }
         xl_close(&xl);
         /* What this boot's creations went through, for the report. */

@@ -40,6 +40,8 @@ int guest_install_packages(const Domain *d, const char *groot);
 /* A kept guest: its kernel read from its root, mounted read-only. */
 int guest_register_kept(const char *root, const Domain *d);
 int guest_copy_kernel(const char *root, const char *name, const char *groot);
+/* /etc/xen/auto/NAME.cfg, the link xendomains starts at boot, made or removed. */
+int guest_autostart_link(const char *name, bool on);
 /* root/etc/xen/NAME.cfg, checked with libxlutil first. */
 int guest_write_cfg(const char *root, const Domain *d);
 

@@ -82,3 +82,18 @@ int zero_ends(const Guard *g, const char *dev, uint64_t size, const char *what) 
                 return log_error_errno(errno, "cannot zero the ends of '%s': %m", dev);
         return 0;
 }
+
+int grow_filesystem(const Guard *g, const char *dev, FsType fs, const char *what) {
+        if (fs == FS_SWAP)
+                return make_filesystem(g, dev, FS_SWAP, NULL, NULL, what);
+        if (fs != FS_EXT4)
+                return 0;
+        int r = guard_write(g, dev, what);
+        if (r < 0)
+                return r;
+        /* resize2fs wants a freshly checked filesystem. */
+        int e = run((char *[]) { "e2fsck", "-f", "-p", (char *) dev, NULL }, NULL);
+        if (e < 0 || e > 1)
+                return log_error_errno(EUCLEAN, "%s: e2fsck -f -p exit %d before growing it: stopping (repair it, then run again)", dev, e);
+        return RUN(NULL, "resize2fs", dev);
+}

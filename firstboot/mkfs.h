@@ -16,5 +16,8 @@
 int wipe_signatures(const Guard *g, const char *dev, const char *what);
 /* Signatures wiped first; uuid may be NULL (a new random one). */
 int make_filesystem(const Guard *g, const char *dev, FsType fs, const char *label, const char *uuid, const char *what);
+/* A volume made larger: its swap made again, or its ext4 checked (e2fsck
+ * -f -p, which repairs only what is safe) and grown (resize2fs). */
+int grow_filesystem(const Guard *g, const char *dev, FsType fs, const char *what);
 /* The first and last MiB of a new volume: zeroes, so nothing of before shows through. */
 int zero_ends(const Guard *g, const char *dev, uint64_t size, const char *what);

@@ -710,10 +710,10 @@ static void check_memory(Plan *plan, char ***errors) {
         }
 }
 
-static char *nic_list(const Inventory *inv) {
+char *plan_nic_list(const Inventory *inv) {
         _cleanup_strv_free_ char **names = xcalloc(1, sizeof(char *));
         for (size_t i = 0; i < inv->n_nics; i++)
-                strv_consume(&names, xasprintf("%s %s", inv->nics[i].name, inv->nics[i].mac));
+                strv_consume(&names, xasprintf("%s %s", inv->nics[i].name, strempty(inv->nics[i].mac)));
         return inv->n_nics ? strv_join(names, ", ") : xstrdup("none");
 }
 
@@ -737,7 +737,7 @@ void plan_choose_nics(const Profile *p, const Inventory *inv, const ProbedNic **
                         taken[n_taken++] = nics[i];
         if (quiet)
                 return;
-        _cleanup_free_ char *list = nic_list(inv);
+        _cleanup_free_ char *list = plan_nic_list(inv);
         if (!*nic && !streq(n->interface, "auto")) {
                 _cleanup_free_ char *where = at(&n->head, "Network", "Interface");
                 add_error(errors, "%sthis machine has no network card '%s' for the bridge %s (it has: %s)", where, n->interface, n->bridge,

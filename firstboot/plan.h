@@ -192,6 +192,8 @@ char *plan_interfaces(const Profile *p, const char *interface);
 /* /etc/network/interfaces.d/hyperion-NAME of a [Bridge NAME] on that card. */
 char *plan_bridge_interfaces(const Bridge *b, const char *interface);
 #define BRIDGE_FILE_FMT "/etc/network/interfaces.d/hyperion-%s"
+/* "enp1s0 52:54:00:12:34:56, ...": the machine's cards, or "none". */
+char *plan_nic_list(const Inventory *inv);
 /* Which card each bridge takes: [Network]'s into *nic, each [Bridge]'s
  * into nics[] (an array of p->n_bridges); errors name the missing ones. */
 void plan_choose_nics(const Profile *p, const Inventory *inv, const ProbedNic **nic, const ProbedNic **nics, bool quiet, char ***errors);
