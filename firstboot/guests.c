@@ -104,6 +104,11 @@ int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
         return 0;
 }
 
+bool guest_is_made(const char *name) {
+        _cleanup_free_ char *k = xasprintf(GUEST_KERNEL_DIR "/%s/vmlinuz", name);
+        return access(k, F_OK) == 0;
+}
+
 int guest_copy_kernel(const char *root, const char *name, const char *groot) {
         _cleanup_free_ char *sub = xasprintf("%s/%s", GUEST_KERNEL_DIR, name);
         _cleanup_free_ char *dir = path_join(root, sub);
@@ -496,6 +501,14 @@ int guests_create(const Profile *p, char *const *only) {
                 if (xl_guest(&xl, name, &g)) {
                         log_info("guest %s: exists already (id %u), left alone", name, g.domid);
                         (void) guest_autostart_link(d->head.name, true);
+                        continue;
+                }
+                /* Added to the profile since the install, not applied yet:
+                 * nothing of it is on the host (its kernel comes with it). */
+                if (!guest_is_made(name)) {
+                        log_info("guest %s: in the profile but not made yet: 'hyperion-firstboot plan' shows it, 'apply' makes it",
+                                 name);
+                        strv_consume(&record, xasprintf("%s " GUEST_PENDING, name));
                         continue;
                 }
                 /* One guest at a time: its child creates it, says how it went,

@@ -22,6 +22,11 @@
 
 /* What this boot's creations went through: a line a guest, for the report. */
 #define GUESTS_CREATED "/run/hyperion/guests.created"
+/* Its word there for a guest of the profile not made yet (day two's apply makes it). */
+#define GUEST_PENDING "pending"
+
+/* Whether the guest was made on this host (its kernel is in GUEST_KERNEL_DIR). */
+bool guest_is_made(const char *name);
 
 /* Install-time, a step of the plan: the guest's volumes formatted, its
  * root unpacked from the medium's guest archive and configured, its xl
@@ -54,7 +59,8 @@ int guest_configure_root(const Profile *p, const Domain *d, const char *root);
 
 /* Every Xen boot, after xendomains (only: NULL), or the guests named in
  * only (day two, whether they start at boot or not): create each guest that starts at
- * boot and does not run (on the first boot, all of them), link it into
+ * boot and does not run (on the first boot, all of them; not one the
+ * profile gained since and that no apply made: GUEST_PENDING), link it into
  * /etc/xen/auto; retried, and each failure's reason logged and recorded in
  * GUESTS_CREATED. */
 int guests_create(const Profile *p, char *const *only);

@@ -235,6 +235,7 @@ typedef struct Item {
         const Domain *domain; /* a guest, or */
         const Disk *disk;     /* a kept disk's filesystem */
         bool decided, up;
+        bool failed; /* this boot's creation of it failed: no domain to wait for */
 } Item;
 
 static void say(const char *fmt, ...) _printf_(1, 2);
@@ -273,9 +274,10 @@ static int check_guest(Item *it, Xl *xl, const ReportOptions *o, unsigned waited
         XlGuest x;
         char mem[SIZE_BUF];
         if (!xl_guest(xl, name, &x)) {
-                if (!last && d->autostart)
+                if (!last && d->autostart && !it->failed)
                         return 0;
-                say("guest %s not running: no domain of that name%s", name, d->autostart ? "" : " (AutoStart=no)");
+                say("guest %s not running: no domain of that name%s", name,
+                    it->failed ? " (its creation failed: see above)" : d->autostart ? "" : " (AutoStart=no)");
                 return 1;
         }
         format_size(mem, x.memory);
@@ -308,15 +310,21 @@ static int check_guest(Item *it, Xl *xl, const ReportOptions *o, unsigned waited
         return 1;
 }
 
-/* What this boot's creation of each guest went through, when more than "created". */
-static void say_creations(void) {
+/* This boot's GUESTS_CREATED, a line a creation ("NAME what it went through"). */
+static char **read_creations(void) {
         _cleanup_free_ char *text = NULL;
         if (read_full_file(GUESTS_CREATED, &text, NULL) < 0)
-                return;
-        _cleanup_strv_free_ char **lines = strv_split_lines(text);
-        for (char **l = lines; *l; l++)
-                if (strstr(*l, "attempt"))
-                        say("creation of guest %s", *l);
+                return xcalloc(1, sizeof(char *));
+        return strv_split_lines(text);
+}
+
+const char *guest_creation_of(char *const *lines, const char *name) {
+        const char *w = NULL;
+        size_t k = strlen(name);
+        for (char *const *l = lines; *l; l++)
+                if (strncmp(*l, name, k) == 0 && (*l)[k] == ' ')
+                        w = *l + k + 1;
+        return w;
 }
 
 int guests_report(const Profile *p, const ReportOptions *opts) {
@@ -343,13 +351,24 @@ int guests_report(const Profile *p, const ReportOptions *opts) {
                         items[n++] = (Item) { .name = p->disks[i]->head.name, .disk = p->disks[i] };
                         n_disks++;
                 }
+        _cleanup_strv_free_ char **creations = read_creations();
+        _cleanup_strv_free_ char **pending = xcalloc(1, sizeof(char *));
         for (size_t i = 0; i < p->n_domains; i++) {
-                items[n++] = (Item) { .name = p->domains[i]->head.name, .domain = p->domains[i] };
+                const char *name = p->domains[i]->head.name, *w = guest_creation_of(creations, name);
+                if (w && streq(w, GUEST_PENDING)) {
+                        strv_push(&pending, name);
+                        continue;
+                }
+                items[n++] = (Item) { .name = name, .domain = p->domains[i], .failed = w && !startswith(w, "created") };
                 n_guests += p->domains[i]->autostart;
         }
         say("waiting up to %u s for %zu kept filesystem%s and %zu guest%s to be up", o.wait_seconds, n_disks, n_disks == 1 ? "" : "s",
             n_guests, n_guests == 1 ? "" : "s");
-        say_creations();
+        for (char **l = creations; *l; l++)
+                if (strstr(*l, "attempt"))
+                        say("creation of guest %s", *l);
+        for (char **q = pending; *q; q++)
+                say("guest %s: in the profile but not made yet: 'hyperion-firstboot plan' shows it, 'apply' makes it", *q);
 
         uint64_t start = now_usec();
         for (;;) {

@@ -58,5 +58,8 @@ const char *console_current(const char *log, time_t *opened);
 int guest_ready_parse(const char *section, const char *name, const char *domain, GuestReady *ret);
 /* Its last n non-empty lines, control characters replaced. */
 char **console_last_lines(const char *section, size_t n);
+/* What the guest's last creation went through in the lines of this boot's
+ * GUESTS_CREATED ("NAME what"; day two's come after the boot's), or NULL. */
+const char *guest_creation_of(char *const *lines, const char *name);
 /* The mount unit of a path, as systemd names it ("/srv/data" -> "srv-data.mount"). */
 char *mount_unit_name(const char *path);

@@ -134,28 +134,56 @@ uint64_t xl_free_memory(Xl *x) {
         return free_b;
 }
 
+/* One request to shut down, as xl shutdown (-F) sends it: through the PV
+ * control node, or the ACPI power button for an HVM guest without PV
+ * drivers. libxl waits up to a minute for the guest to take the request;
+ * a guest still booting (or hung) does not, and says nothing. */
+static int ask_shutdown(Xl *x, const char *name, uint32_t domid, bool *taken) {
+        int rc = libxl_domain_shutdown(x->ctx, domid, NULL);
+        if (rc == ERROR_NOPARAVIRT)
+                rc = libxl_send_trigger(x->ctx, domid, LIBXL_TRIGGER_POWER, 0, NULL);
+        *taken = rc == 0;
+        if (rc == 0 || rc == ERROR_TIMEDOUT)
+                return 0;
+        return log_error_errno(EIO, "guest %s: libxl cannot ask domain %u to shut down: %s (%d)", name, domid, xl_error_name(rc), rc);
+}
+
 int xl_shutdown_wait(Xl *x, const char *name, unsigned timeout_s) {
         XlGuest g;
         if (!xl_guest(x, name, &g))
                 return 0;
-        int rc = libxl_domain_shutdown(x->ctx, g.domid, NULL);
-        if (rc != 0)
-                return log_error_errno(EIO, "guest %s: libxl cannot ask domain %u to shut down: %s (%d)", name, g.domid,
-                                       xl_error_name(rc), rc);
-        log_info("guest %s: asked to shut down (domain %u); waiting up to %u s", name, g.domid, timeout_s);
-        unsigned down_for = 0;
-        for (unsigned t = 0; t < timeout_s; t++) {
-                sleep(1);
+        uint64_t start = now_usec();
+        log_info("guest %s: asking it to shut down (domain %u); waiting up to %u s", name, g.domid, timeout_s);
+        bool taken = false;
+        unsigned down_for = 0, asked = 0;
+        for (;;) {
+                if (!taken) {
+                        int r = ask_shutdown(x, name, g.domid, &taken);
+                        if (r < 0)
+                                return r;
+                        asked++;
+                        if (!taken)
+                                log_warning("guest %s: has not taken the shutdown request yet (still booting, or not answering)",
+                                            name);
+                }
+                unsigned waited = (unsigned) ((now_usec() - start) / 1000000);
                 if (!xl_guest(x, name, &g))
                         return 0;
+                if (waited >= timeout_s)
+                        break;
                 /* Shut down, and whoever watches it (its supervisor, xl's
                  * daemon) has not destroyed it in 10 s: we do. */
                 if (streq(g.state, "shutdown") && ++down_for >= 10) {
                         (void) libxl_domain_destroy(x->ctx, g.domid, NULL);
                         down_for = 0;
                 }
+                sleep(1);
         }
-        return log_error_errno(ETIMEDOUT, "guest %s: still running %u s after it was asked to shut down", name, timeout_s);
+        /* Never destroyed while it runs: that is a power cut for its disks. */
+        return log_error_errno(ETIMEDOUT,
+                               "guest %s: still running %u s after it was asked to shut down (%u request%s, %s): left running; "
+                               "shut it down yourself ('xl shutdown %s', or 'xl destroy %s' as a power cut) and run this again",
+                               name, timeout_s, asked, asked == 1 ? "" : "s", taken ? "taken" : "never taken", name, name);
 }
 
 int xl_set_memory(Xl *x, uint32_t domid, uint64_t bytes) {

@@ -42,9 +42,11 @@ bool xl_guest(Xl *x, const char *name, XlGuest *ret);
 int xl_list(Xl *x, char ***names, uint32_t **domids, uint64_t **maxmem, size_t *n);
 /* Xen's free memory, bytes (0 when unknown). */
 uint64_t xl_free_memory(Xl *x);
-/* The domain asked to shut down (as xl shutdown does), then waited for
- * until it is gone, at most timeout_s; a domain that shut down and that
- * nobody destroys is destroyed. 0, or -ETIMEDOUT while it still runs. */
+/* The domain asked to shut down (as xl shutdown -F does), asked again
+ * while it has not taken the request (a guest still booting), then waited
+ * for until it is gone, at most timeout_s in all; a domain that shut down
+ * and that nobody destroys is destroyed. 0, or -ETIMEDOUT while it still
+ * runs: a running domain is never destroyed. */
 int xl_shutdown_wait(Xl *x, const char *name, unsigned timeout_s);
 /* The running domain's memory set to bytes (within its maximum). */
 int xl_set_memory(Xl *x, uint32_t domid, uint64_t bytes);

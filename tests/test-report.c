@@ -101,6 +101,17 @@ static void test_mount_unit(void **state) {
         }
 }
 
+static void test_creation_of(void **state) {
+        (void) state;
+        char *lines[] = { "io created id 2", "europa pending", "europ created id 9", "europa created id 5 after 2 attempts", NULL };
+        assert_string_equal(guest_creation_of(lines, "io"), "created id 2");
+        /* Day two's creation, after the boot's word. */
+        assert_string_equal(guest_creation_of(lines, "europa"), "created id 5 after 2 attempts");
+        assert_string_equal(guest_creation_of(lines, "europ"), "created id 9");
+        assert_null(guest_creation_of(lines, "hadoop"));
+        assert_null(guest_creation_of(lines, "e"));
+}
+
 int main(void) {
         log_set_level(LOG_LEVEL_ERROR + 1);
         const struct CMUnitTest tests[] = {
@@ -108,6 +119,7 @@ int main(void) {
                 cmocka_unit_test(test_ready_line),
                 cmocka_unit_test(test_last_lines),
                 cmocka_unit_test(test_mount_unit),
+                cmocka_unit_test(test_creation_of),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

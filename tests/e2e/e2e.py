@@ -567,6 +567,15 @@ class Run:
                                        if self.report_unit is False else "")
                                     + "; last lines:\n" + indent(m.tail(25)))
         text = m.text()
+        # dom0's kernel failing (seen once under TCG: a stray #DB in kernel
+        # mode, then xenconsoled oopsed and the guests' consoles stalled):
+        # named at the top of what fails after it.
+        oops = re.findall(r"[^\r\n]*(?:\] BUG: |\] Oops: |\] WARNING: CPU: |Kernel panic)[^\r\n]*", text)
+        if oops:
+            info["kernel_trouble"] = f"dom0's kernel: {len(oops)} oops/warning line(s), the first: {oops[0].strip()}"
+            self.say(f"{label}: {info['kernel_trouble']}")
+            if "report_error" in info:
+                info["report_error"] = info["kernel_trouble"] + "; " + info["report_error"]
         info["report"] = [line.strip() for line in re.findall(r"[^\r\n]*hyperion-guests: [^\r\n]*", text)]
         dom0 = re.findall(REPORT_DOM0_RX, text)
         info["dom0"] = dom0[-1] if dom0 else None
@@ -647,6 +656,8 @@ class Run:
                 bad.append(f"{g}: swap {got['swap']}, failed units {got['failed']}, address {got['address']}")
         if "report_error" in info:
             bad.append("no 'report done'")
+        if bad and "kernel_trouble" in info:
+            bad.insert(0, info["kernel_trouble"])
         when = f" (report done at {info['report_at']:.0f} s after power-on" \
                + (", loaded host)" if info["loaded"] else ")") if "report_at" in info else ""
         errors = ("\n    errors on the console:\n" + indent("\n".join(info["errors"][-8:]))) if info["errors"] else ""
