@@ -152,16 +152,18 @@ install-build: build/hyperion-build
 	install -m 0755 build/hyperion-build $(DESTDIR)$(SBINDIR)/
 	install -m 0644 man/hyperion-build.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R --no-preserve=ownership profiles overlays $(DESTDIR)$(DATADIR)/
-	cp -R --no-preserve=ownership Makefile lib firstboot man live $(DESTDIR)$(DATADIR)/source/
+	cp -R --no-preserve=ownership Makefile lib firstboot man live examples $(DESTDIR)$(DATADIR)/source/
 	install -d $(DESTDIR)$(DATADIR)/source/debian
 	cp -R --no-preserve=ownership debian/changelog debian/control debian/copyright debian/rules debian/source \
 		$(DESTDIR)$(DATADIR)/source/debian/
 	find $(DESTDIR)$(DATADIR) -name .keep -delete
 
-# hyperion-common: the profile format's page, which both programs read.
+# hyperion-common: the profile format's page, which both programs read, and
+# the examples of profile drop-ins (the seed's router).
 install-common:
-	install -d $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)
 	install -m 0644 man/hyperion-profile.5 $(DESTDIR)$(MANDIR)/man5/
+	cp -R --no-preserve=ownership examples $(DESTDIR)$(DATADIR)/
 
 # What the hyperion-firstboot Debian package holds (debian/rules calls it).
 install-firstboot: build/hyperion-firstboot build/hyperion-block build/hyperion-vif

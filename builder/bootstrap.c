@@ -29,78 +29,6 @@ static const char *const live_packages[] = {
         "live-boot", "systemd-sysv", "linux-image-amd64", "zstd", NULL,
 };
 
-/* ---- running things in the tree, with progress -------------------------- */
-
-typedef struct LineProgress {
-        Progress progress;
-        unsigned total, done;
-} LineProgress;
-
-static void apt_line(const char *line, void *userdata) {
-        LineProgress *lp = userdata;
-        log_debug("%s", line);
-        unsigned n;
-        if (sscanf(line, "%*u upgraded, %u newly installed", &n) == 1)
-                lp->total = n * 2;
-        if (startswith(line, "Unpacking ") || startswith(line, "Setting up ")) {
-                lp->done++;
-                const char *what = strchr(line, ' ') + 1;
-                progress_update(&lp->progress, lp->total ? (int) MIN(100u, lp->done * 100 / lp->total) : -1, what);
-        } else if (startswith(line, "Get:") || startswith(line, "I: ") || startswith(line, "W: "))
-                progress_update(&lp->progress, -1, line);
-}
-
-static char sde_env[48] = "SOURCE_DATE_EPOCH=";
-
-void set_source_date_epoch(int64_t epoch) {
-        snprintf(sde_env, sizeof sde_env, "SOURCE_DATE_EPOCH=%lld", (long long) epoch);
-}
-
-/* No environment of the build machine leaks in: TZ unset (UTC), C.UTF-8. */
-static char *const chroot_env[] = {
-        "DEBIAN_FRONTEND=noninteractive",
-        "DEBCONF_NONINTERACTIVE_SEEN=true",
-        "LC_ALL=C.UTF-8",
-        "HOME=/root",
-        sde_env,
-        NULL,
-};
-
-int chroot_run(const char *root, const char *label, char *const *argv) {
-        return chroot_run_in(root, label, NULL, argv);
-}
-
-int chroot_run_in(const char *root, const char *label, const char *cwd, char *const *argv) {
-        int r = chroot_mount(root, NULL, 0);
-        if (r < 0)
-                return r;
-        LineProgress lp = {};
-        progress_begin(&lp.progress, label);
-        _cleanup_free_ char *err = NULL;
-        RunOptions o = {
-                .root = root, .cwd = cwd, .env = chroot_env, .clear_env = true,
-                .on_line = apt_line, .userdata = &lp, .capture_err = &err,
-        };
-        r = run_ok(argv, &o);
-        progress_end(&lp.progress);
-        if (err && *err)
-                log_debug("%s", err);
-        chroot_umount(root);
-        return r;
-}
-
-int host_run(const char *label, char *const *argv) {
-        LineProgress lp = {};
-        progress_begin(&lp.progress, label);
-        _cleanup_free_ char *err = NULL;
-        RunOptions o = { .on_line = apt_line, .userdata = &lp, .capture_err = &err, .env = chroot_env };
-        int r = run_ok(argv, &o);
-        progress_end(&lp.progress);
-        if (err && *err)
-                log_debug("%s", err);
-        return r;
-}
-
 /* ---- cache --------------------------------------------------------------- */
 
 /* The SHA-256 of a cache entry: a file's, or a folder's (its files' names
@@ -219,80 +147,10 @@ void bootstrap_key(const Distribution *d, const char *mirror, const char *releas
         sha256_hex(dg, out);
 }
 
-static const char *keyring_of(const Distribution *d) {
-        return isempty(d->keyring) ? DEBIAN_KEYRING : d->keyring;
-}
 
-int debootstrap_tree(const Distribution *d, const char *mirror, const char *root) {
-        _cleanup_free_ char *comps = strv_join(d->components, ",");
-        _cleanup_free_ char *arch = xasprintf("--arch=%s", d->architecture);
-        _cleanup_free_ char *c = xasprintf("--components=%s", comps);
-        /* What it fetches checks against the mirror's keyring, never unsigned. */
-        _cleanup_free_ char *k = xasprintf("--keyring=%s", keyring_of(d));
-        int r = host_run("debootstrap", (char *[]) { "debootstrap", "--variant=minbase", k, arch, c, d->suite, (char *) root,
-                                                     (char *) mirror, NULL });
-        if (r < 0)
-                return log_error_errno(r, "debootstrap of %s from %s failed (is the mirror reachable? the log has its messages)",
-                                       d->suite, mirror);
-        return 0;
-}
 
-int apt_sources(const char *root, const Distribution *d, const char *mirror) {
-        _cleanup_free_ char *comps = strv_join(d->components, " ");
-        /* apt in the tree checks the mirror against the same keyring: Debian's
-         * is in the tree already (debian-archive-keyring); another is copied in. */
-        const char *keyring = DEBIAN_KEYRING;
-        int r;
-        if (!isempty(d->keyring)) {
-                keyring = "/etc/apt/keyrings/hyperion-mirror.gpg";
-                _cleanup_free_ char *dir = path_join(root, "etc/apt/keyrings"), *dst = path_join(root, keyring);
-                if ((r = RUN(NULL, "mkdir", "-p", dir)) < 0 || (r = RUN(NULL, "cp", "--", d->keyring, dst)) < 0)
-                        return log_error_errno(r, "cannot copy the keyring '%s' into the tree", d->keyring);
-        }
-        /* Credentials go to apt's auth.conf.d, which the clean stage removes. */
-        _cleanup_free_ char *userinfo = NULL, *url = mirror_without_credentials(mirror, &userinfo);
-        if (userinfo) {
-                const char *host = strstr(url, "://") + 3, *colon = strchr(userinfo, ':');
-                _cleanup_free_ char *machine = xstrndup(host, strcspn(host, "/"));
-                _cleanup_free_ char *login = colon ? xstrndup(userinfo, (size_t) (colon - userinfo)) : xstrdup(userinfo);
-                _cleanup_free_ char *auth = xasprintf("machine %s login %s password %s\n", machine, login, colon ? colon + 1 : "");
-                _cleanup_free_ char *dir = path_join(root, "etc/apt/auth.conf.d");
-                if ((r = RUN(NULL, "mkdir", "-p", dir)) < 0 || (r = write_file_under(root, "etc/apt/auth.conf.d/hyperion-mirror.conf", auth, 0600)) < 0)
-                        return r;
-        }
-        _cleanup_free_ char *text = xasprintf("deb [signed-by=%s] %s %s %s\n", keyring, url, d->suite, comps);
-        return write_file_under(root, "etc/apt/sources.list", text, 0644);
-}
 
-int policy_rc_d(const char *root, bool on) {
-        if (on)
-                return write_file_under(root, "usr/sbin/policy-rc.d", "#!/bin/sh\n# hyperion-build: no service starts in the build\nexit 101\n",
-                                  0755);
-        _cleanup_free_ char *p = path_join(root, "usr/sbin/policy-rc.d");
-        if (unlink(p) < 0 && errno != ENOENT)
-                return log_error_errno(errno, "cannot remove '%s': %m", p);
-        return 0;
-}
 
-/* apt-get install, no recommends, configuration files as packaged. */
-int apt_install(const char *root, const char *label, char *const *packages) {
-        int r = chroot_run(root, label, (char *[]) { "apt-get", "update", NULL });
-        if (r < 0)
-                return log_error_errno(r, "apt-get update failed in the tree (is the mirror reachable?)");
-        _cleanup_strv_free_ char **argv = xcalloc(1, sizeof(char *));
-        const char *fixed[] = { "apt-get", "install", "-y", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confdef",
-                                "-o", "Dpkg::Options::=--force-confold", "-o", "Dpkg::Use-Pty=0" };
-        for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
-                strv_push(&argv, fixed[i]);
-        for (char *const *p = packages; *p; p++)
-                strv_push(&argv, *p);
-        r = chroot_run(root, label, argv);
-        if (r < 0)
-                return log_error_errno(r, "apt-get install failed in the tree: a package may not exist in this suite "
-                                          "(the log has apt's messages)");
-        /* The downloaded .deb files are not part of any tree we keep. */
-        return chroot_run(root, label, (char *[]) { "apt-get", "clean", NULL });
-}
 
 /* ---- the stages ---------------------------------------------------------- */
 

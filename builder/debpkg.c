@@ -21,7 +21,7 @@
 #include "strutil.h"
 
 /* What the packages are built from, relative to the source tree. */
-static const char *const source_parts[] = { "Makefile", "lib", "firstboot", "debian", "man", "live", NULL };
+static const char *const source_parts[] = { "Makefile", "lib", "firstboot", "debian", "man", "live", "examples", NULL };
 
 /* Build-Depends of debian/control, and what building needs. */
 static const char *const build_packages[] = {

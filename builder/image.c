@@ -18,7 +18,7 @@
 
 #include "bootstrap.h"
 #include "build.h"
-#include "image.h"
+#include "debtree.h"
 #include "log.h"
 #include "medium.h"
 #include "mirror.h"
@@ -80,38 +80,7 @@ int stage_overlays(Build *b) {
 
 /* ---- customise ----------------------------------------------------------- */
 
-int tree_set_locale(const char *root, const char *locale) {
-        _cleanup_free_ char *def = xasprintf("LANG=%s\n", locale);
-        /* trixie: /etc/default/locale is a link to ../locale.conf (and
-         * tmpfiles.d makes it one again at boot): the file behind it. */
-        _cleanup_free_ char *link = path_join(root, "etc/default/locale");
-        struct stat st;
-        bool conf = lstat(link, &st) == 0 && S_ISLNK(st.st_mode);
-        int r = write_file_under(root, conf ? "etc/locale.conf" : "etc/default/locale", def, 0644);
-        if (r < 0 || streq(locale, "C.UTF-8") || streq(locale, "C") || streq(locale, "POSIX"))
-                return r;
-        _cleanup_free_ char *gen = path_join(root, "usr/sbin/locale-gen");
-        if (access(gen, X_OK) < 0)
-                return log_error_errno(ENOENT, "Locale=%s needs the package 'locales' in [Packages] Install=", locale);
-        const char *dot = strchr(locale, '.');
-        _cleanup_free_ char *line = xasprintf("%s %s\n", locale, dot ? dot + 1 : "ISO-8859-1");
-        r = write_file_under(root, "etc/locale.gen", line, 0644);
-        if (r < 0)
-                return r;
-        return chroot_run(root, "locale-gen", (char *[]) { "locale-gen", NULL });
-}
 
-int tree_set_timezone(const char *root, const char *tz) {
-        _cleanup_free_ char *rel = xasprintf("usr/share/zoneinfo/%s", tz), *zone = path_join(root, rel);
-        if (access(zone, F_OK) < 0)
-                return log_error_errno(ENOENT, "time zone '%s' does not exist in the image (is 'tzdata' installed?)", tz);
-        _cleanup_free_ char *lt = path_join(root, "etc/localtime"), *target = xasprintf("/%s", rel);
-        (void) unlink(lt);
-        if (symlink(target, lt) < 0)
-                return log_error_errno(errno, "cannot link '%s': %m", lt);
-        _cleanup_free_ char *text = xasprintf("%s\n", tz);
-        return write_file_under(root, "etc/timezone", text, 0644);
-}
 
 int stage_customise(Build *b) {
         const Host *h = &b->profile->host;
@@ -142,86 +111,6 @@ int stage_customise(Build *b) {
 }
 
 /* ---- clean --------------------------------------------------------------- */
-
-/* Remove what matches each pattern under root; a pattern that matches nothing is fine. */
-static int remove_globs(const char *root, const char *const *patterns) {
-        for (size_t i = 0; patterns[i]; i++) {
-                _cleanup_free_ char *p = path_join(root, patterns[i]);
-                glob_t g;
-                int k = glob(p, GLOB_NOSORT | GLOB_PERIOD, NULL, &g);
-                if (k == GLOB_NOMATCH)
-                        continue;
-                if (k != 0)
-                        return log_error_errno(EIO, "cannot expand '%s'", p);
-                for (size_t j = 0; j < g.gl_pathc; j++) {
-                        const char *base = strrchr(g.gl_pathv[j], '/');
-                        if (base && (streq(base, "/.") || streq(base, "/..")))
-                                continue;
-                        int r = RUN(NULL, "rm", "-rf", "--one-file-system", g.gl_pathv[j]);
-                        if (r < 0) {
-                                globfree(&g);
-                                return r;
-                        }
-                }
-                globfree(&g);
-        }
-        return 0;
-}
-
-/* /var/log keeps its folders (packages own them) and loses every file. */
-static int empty_logs(const char *root) {
-        _cleanup_free_ char *logs = path_join(root, "var/log");
-        return RUN(NULL, "find", logs, "-xdev", "(", "-type", "f", "-o", "-type", "l", ")", "-delete");
-}
-
-/* The day of the last password change, in /etc/shadow, is a date. */
-static int clamp_shadow(const char *root, int64_t epoch) {
-        _cleanup_free_ char *path = path_join(root, "etc/shadow"), *text = NULL;
-        if (read_full_file(path, &text, NULL) < 0)
-                return 0;
-        long day = (long) (epoch / 86400);
-        _cleanup_strv_free_ char **out = xcalloc(1, sizeof(char *));
-        char *save = NULL;
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                /* name:password:lastchg:rest */
-                char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *c3 = c2 ? strchr(c2 + 1, ':') : NULL;
-                if (!c3 || c3 == c2 + 1 || strtol(c2 + 1, NULL, 10) <= day) {
-                        strv_push(&out, line);
-                        continue;
-                }
-                strv_consume(&out, xasprintf("%.*s:%ld%s", (int) (c2 - line), line, day, c3));
-        }
-        _cleanup_free_ char *joined = strv_join(out, "\n");
-        _cleanup_free_ char *final = xasprintf("%s\n", joined);
-        int r = write_file_atomic(path, final, strlen(final), 0640);
-        if (r < 0)
-                return log_error_errno(r, "cannot write '%s': %m", path);
-        /* root:shadow, as Debian has it */
-        return chown(path, 0, 42) < 0 ? log_error_errno(errno, "cannot chown '%s': %m", path) : 0;
-}
-
-static int64_t clamp_epoch;
-static int clamp_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        (void) type;
-        (void) ftw;
-        if (st->st_mtime <= clamp_epoch && st->st_atime <= clamp_epoch)
-                return 0;
-        struct timespec t[2] = { { (time_t) clamp_epoch, 0 }, { (time_t) clamp_epoch, 0 } };
-        if (st->st_mtime < clamp_epoch)
-                t[1] = st->st_mtim;
-        if (utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW) < 0)
-                return -errno;
-        return 0;
-}
-
-/* No file newer than the epoch. */
-int clamp_mtimes(const char *root, int64_t epoch) {
-        clamp_epoch = epoch;
-        int r = nftw(root, clamp_one, 64, FTW_PHYS | FTW_MOUNT);
-        if (r != 0)
-                return log_error_errno(r < 0 ? r : EIO, "cannot set the times of the files under '%s'", root);
-        return 0;
-}
 
 /* "name version" -> the SHA-256 of its .deb, from apt's index in the tree
  * (the packages apt installed) or from the file (the hyperion packages). */
@@ -292,39 +181,6 @@ static int write_manifest(Build *b) {
         return 0;
 }
 
-/* What makes two builds of a tree differ, or a machine like another, gone. */
-int clean_tree(const char *root, int64_t epoch) {
-        static const char *const garbage[] = {
-                "etc/ssh/ssh_host_*", "var/lib/dbus/machine-id", "var/lib/apt/lists/*_*", "var/lib/apt/lists/partial/*",
-                "var/cache/apt/*.bin", "var/cache/apt/archives/*.deb", "var/cache/apt/archives/partial/*",
-                "var/cache/debconf/*-old", "var/lib/dpkg/*-old", "etc/*-", "etc/*-old", "var/cache/ldconfig/aux-cache",
-                "var/lib/systemd/random-seed", "var/lib/systemd/credential.secret", "etc/resolv.conf", "root/.bash_history",
-                "etc/apt/auth.conf.d/hyperion-mirror.conf",
-                "root/.cache", "tmp/*", "var/tmp/*", "var/cache/man/*", NULL,
-        };
-        int r;
-        if ((r = policy_rc_d(root, false)) < 0 || (r = remove_globs(root, garbage)) < 0 || (r = empty_logs(root)) < 0)
-                return r;
-        /* Python caches, wherever they are. */
-        r = RUN(NULL, "find", root, "-xdev", "-name", "__pycache__", "-type", "d", "-prune", "-exec", "rm", "-rf", "{}", "+");
-        if (r < 0)
-                return r;
-        /* Empty, not absent: systemd makes one at each boot of a live system. */
-        if ((r = write_file_under(root, "etc/machine-id", "", 0444)) < 0 || (r = clamp_shadow(root, epoch)) < 0)
-                return r;
-        if ((r = clamp_mtimes(root, epoch)) < 0)
-                return r;
-        /* The API filesystems' mount points: what debootstrap and chroots do
-         * to them depends on the build machine (a build in a chroot, say). */
-        static const char *const mount_points[] = { "proc", "sys", "dev", "run" };
-        for (size_t i = 0; i < ELEMENTSOF(mount_points); i++) {
-                _cleanup_free_ char *p = path_join(root, mount_points[i]);
-                struct timespec t[2] = { { (time_t) epoch, 0 }, { (time_t) epoch, 0 } };
-                if (utimensat(AT_FDCWD, p, t, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
-                        return log_error_errno(errno, "cannot set the times of '%s': %m", p);
-        }
-        return 0;
-}
 
 int stage_clean(Build *b) {
         int r = write_manifest(b);

@@ -23,7 +23,7 @@
 
 #include "bootstrap.h"
 #include "build.h"
-#include "image.h"
+#include "debtree.h"
 #include "firmware.h"
 #include "log.h"
 #include "medium.h"

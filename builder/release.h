@@ -23,8 +23,6 @@ typedef struct Release {
         char *path;   /* where it was saved */
 } Release;
 
-#define DEBIAN_KEYRING "/usr/share/keyrings/debian-archive-keyring.gpg"
-
 int release_fetch(const char *mirror, const char *suite, const char *keyring, const char *dir, Release *ret);
 /* The Date: of a Release text, or 0. */
 int64_t release_parse_date(const char *text);

@@ -431,12 +431,16 @@ static void plan_new_guest(ChangePlan *c, const Domain *d, Room *rooms, size_t *
                         strv_consume(errors, xasprintf("%s:%u: guest %s: no guest archive on this host (%s): its root filesystem comes "
                                                        "from it",
                                                        loc.file, loc.line, name, GUEST_ARCHIVE_HOST));
+                _cleanup_free_ char *pkgs = strv_join(d->packages, " ");
+                _cleanup_free_ char *extra = xasprintf("%s%s%s%s%s", d->packages[0] ? ", packages " : "", pkgs,
+                                                       isempty(d->overlay) ? "" : ", the overlay ", strempty(d->overlay),
+                                                       isempty(d->overlay) ? "" : "/ laid over it");
                 x = add_change(c, CHANGE_GUEST_NEW, name, xasprintf("guest %s", name),
-                               xasprintf("guest %s: new: lv %s/%s %s%s%s%s%s%s%s, ext4 with its root from %s, its own SSH host keys; "
+                               xasprintf("guest %s: new: lv %s/%s %s%s%s%s%s%s%s, ext4 with its root from %s%s, its own SSH host keys; "
                                          "/etc/xen/%s.cfg (%s, memory %s, %u vcpu%s) on %s; %s",
                                          name, d->volume_group, dn, format_size(a, d->disk), d->swap ? ", lv " : "",
                                          d->swap ? d->volume_group : "", d->swap ? "/" : "", d->swap ? sn : "", d->swap ? " " : "", d->swap ? format_size(b, d->swap) : "",
-                                         GUEST_ARCHIVE_HOST, name, guest_type_to_string(d->type), format_size(m, d->memory), d->vcpus,
+                                         GUEST_ARCHIVE_HOST, extra, name, guest_type_to_string(d->type), format_size(m, d->memory), d->vcpus,
                                          d->vcpus == 1 ? "" : "s", nics,
                                          d->autostart ? "created through libxenlight, linked into /etc/xen/auto" : "not started (Autostart=no)"));
         }

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "macro.h"
 #include "plan.h"
+#include "refresh.h"
 #include "run.h"
 #include "target.h"
 #include "probe.h"
@@ -36,6 +37,7 @@ static const char *arg_profile = DEFAULT_PROFILE;
 static char **arg_disks;
 static bool arg_yes, arg_wipe, arg_live, arg_start_over, arg_purge;
 static const char *arg_host;
+static const char *arg_output;
 static const char *arg_root = "/run/hyperion/target";
 static unsigned arg_wait = REPORT_WAIT_DEFAULT;
 
@@ -53,6 +55,9 @@ static void help(void) {
                "                       the host name is typed (guests added, changed,\n"
                "                       retired; bridges added)\n"
                "  host                 print what the installed host has, as 'plan' sees it\n"
+               "  refresh-archive      on an installed host: make its guest archive again\n"
+               "                       from its mirror with debootstrap, so that the guests\n"
+               "                       made after it get today's packages (%s)\n"
                "  status               print what the install journal says was done\n"
                "  guests [NAME...]     create each guest that starts at boot and does not\n"
                "                       run, through libxenlight; link it into /etc/xen/auto\n"
@@ -69,6 +74,7 @@ static void help(void) {
                "      --wipe           allow formatting a disk that holds partitions or data\n"
                "      --purge          apply: a retired guest's volumes are wiped and removed\n"
                "                       (by default they are kept)\n"
+               "      --output FILE    refresh-archive: write the archive there instead\n"
                "      --host DIR       plan: compare the profile with the host described in\n"
                "                       DIR (DIR/host, DIR/xen/NAME.cfg) instead of this one\n"
                "      --start-over     begin again over an unfinished install of another plan\n"
@@ -86,11 +92,11 @@ static void help(void) {
                "\n"
                "The kernel option hyperion.install=unattended makes 'install' run without\n"
                "a question. See hyperion-firstboot(8).\n",
-               DEFAULT_PROFILE, REPORT_WAIT_DEFAULT);
+               GUEST_ARCHIVE_HOST, DEFAULT_PROFILE, REPORT_WAIT_DEFAULT);
 }
 
 static int parse_argv(int argc, char **argv) {
-        enum { ARG_WIPE = 0x100, ARG_VERSION, ARG_ROOT, ARG_LIVE, ARG_WAIT, ARG_START_OVER, ARG_PURGE, ARG_HOST };
+        enum { ARG_WIPE = 0x100, ARG_VERSION, ARG_ROOT, ARG_LIVE, ARG_WAIT, ARG_START_OVER, ARG_PURGE, ARG_HOST, ARG_OUTPUT };
         static const struct option options[] = {
                 { "profile", required_argument, NULL, 'p' },
                 { "disk", required_argument, NULL, 'd' },
@@ -99,6 +105,7 @@ static int parse_argv(int argc, char **argv) {
                 { "start-over", no_argument, NULL, ARG_START_OVER },
                 { "purge", no_argument, NULL, ARG_PURGE },
                 { "host", required_argument, NULL, ARG_HOST },
+                { "output", required_argument, NULL, ARG_OUTPUT },
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "live", no_argument, NULL, ARG_LIVE },
                 { "wait", required_argument, NULL, ARG_WAIT },
@@ -118,6 +125,7 @@ static int parse_argv(int argc, char **argv) {
                 case ARG_START_OVER: arg_start_over = true; break;
                 case ARG_PURGE: arg_purge = true; break;
                 case ARG_HOST: arg_host = optarg; break;
+                case ARG_OUTPUT: arg_output = optarg; break;
                 case ARG_ROOT: arg_root = optarg; break;
                 case ARG_LIVE: arg_live = true; break;
                 case ARG_WAIT: {
@@ -349,6 +357,19 @@ static int cmd_apply(void) {
         return r < 0 ? 1 : 0;
 }
 
+static int cmd_refresh_archive(void) {
+        if (!arg_output && (!installed_host() || arg_host)) {
+                log_error("'refresh-archive' makes the guest archive of an installed, running hyperion host (%s); elsewhere, "
+                          "name the file with --output",
+                          GUEST_ARCHIVE_HOST);
+                return 2;
+        }
+        _cleanup_(profile_freep) Profile *p = NULL;
+        if (load_profile(&p) < 0)
+                return 1;
+        return guest_archive_refresh(p, arg_output ? arg_output : GUEST_ARCHIVE_HOST) < 0 ? 1 : 0;
+}
+
 static int cmd_plan(void) {
         _cleanup_(profile_freep) Profile *p = NULL;
         if (load_profile(&p) < 0)
@@ -505,6 +526,8 @@ int main(int argc, char **argv) {
                 status = cmd_apply();
         else if (streq(cmd, "host"))
                 status = cmd_host();
+        else if (streq(cmd, "refresh-archive"))
+                status = cmd_refresh_archive();
         else if (streq(cmd, "guests") || streq(cmd, "report")) {
                 _cleanup_(profile_freep) Profile *p = NULL;
                 if (load_profile(&p) < 0)

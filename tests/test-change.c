@@ -16,6 +16,7 @@
 
 #include "change.h"
 #include "log.h"
+#include "run.h"
 #include "size.h"
 #include "xen.h"
 
@@ -194,6 +195,39 @@ static void test_golden_changes(void **state) {
         assert_int_equal(failed, 0);
 }
 
+/* The seed's router (examples/router), copied into the profile on day two
+ * as its comment says: the WAN bridge on the next free card, the guest on
+ * both bridges with its package and overlay. */
+static void test_router_example(void **state) {
+        (void) state;
+        _cleanup_free_ char *prof = src_path("profiles/hyperion"), *ex = src_path("examples/router");
+        const char *dir = "router-profile";
+        assert_int_equal(RUN(NULL, "rm", "-rf", dir), 0);
+        assert_int_equal(RUN(NULL, "cp", "-r", prof, dir), 0);
+        _cleanup_free_ char *from = xasprintf("%s/.", ex);
+        assert_int_equal(RUN(NULL, "cp", "-r", from, dir), 0);
+        Profile *p = NULL;
+        _cleanup_strv_free_ char **errors = NULL;
+        if (profile_load(dir, &p, &errors) < 0)
+                fail_msg("examples/router does not load over profiles/hyperion: %s", errors[0]);
+        const Domain *d = profile_find_domain(p, "router");
+        assert_non_null(d);
+        assert_string_equal(d->bridges[0], "xenbr0");
+        assert_string_equal(d->bridges[1], "wan");
+        HostState h;
+        installed(&h);
+        failed = 0;
+        golden("router", p, &h, false);
+        assert_int_equal(failed, 0);
+        /* Its cfg has one vif a bridge, and libxlutil reads it. */
+        _cleanup_free_ char *cfg = guest_cfg_text(d);
+        assert_non_null(strstr(cfg, "bridge=xenbr0"));
+        assert_non_null(strstr(cfg, "bridge=wan"));
+        host_release(&h);
+        profile_free(p);
+        assert_int_equal(RUN(NULL, "rm", "-rf", dir), 0);
+}
+
 /* host_print's lines read back by host_load give the same description. */
 static void test_host_roundtrip(void **state) {
         (void) state;
@@ -265,6 +299,7 @@ int main(void) {
         log_set_level(LOG_LEVEL_WARNING);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_golden_changes),
+                cmocka_unit_test(test_router_example),
                 cmocka_unit_test(test_host_roundtrip),
                 cmocka_unit_test(test_two_bridges),
         };

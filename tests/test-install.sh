@@ -107,6 +107,12 @@ grep -q "the disks are ready" install.out || fail "install did not finish: $(tai
 want_uuid=
 check_final "first install"
 "$bin" --profile "$top/profiles/hyperion" "${disks[@]}" status | grep -q "done: storage" || fail "status does not show the journal"
+# Day two's commands change a running host only: not this machine.
+for c in apply refresh-archive; do
+        st=0
+        "$bin" --profile "$top/profiles/hyperion" $c --yes >day2.out 2>&1 || st=$?
+        [ $st -eq 2 ] && grep -q "installed, running hyperion host" day2.out || fail "'$c' off an installed host: exit $st: $(cat day2.out)"
+done
 n=1
 points=$(wc -l <points.txt)
 [ "$points" -ge 20 ] || fail "only $points write points: $(tr '\n' '|' <points.txt)"
