@@ -297,7 +297,7 @@ int stage_install(Build *b) {
         /* With what they depend on, from the tree's package lists (of this
          * very Release: the packages stage's key holds it). */
         const char *fixed[] = { "apt-get", "install", "-y", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confdef",
-                                "-o", "Dpkg::Options::=--force-confold", "-o", "Dpkg::Use-Pty=0" };
+                                "-o", "Dpkg::Options::=--force-confold", "-o", "Dpkg::Options::=--force-unsafe-io", "-o", "Dpkg::Use-Pty=0" };
         for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
                 strv_push(&argv, fixed[i]);
         _cleanup_free_ char *tmp = path_join(b->root, "tmp/hyperion-debs");

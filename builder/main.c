@@ -193,6 +193,11 @@ int main(int argc, char **argv) {
         _cleanup_(profile_freep) Profile *p = NULL;
         if (profile_load_or_complain(arg_profile ? arg_profile : default_profile, &p) < 0)
                 return 1;
+        /* Said, not hidden: the seats are checked and counted, not made. */
+        if (p->n_seats)
+                log_warning("the profile's %zu seat%s checked and counted in dom0's memory, but this hyperion does not install "
+                            "seats yet (no Kodi, no udev rules, no units)",
+                            p->n_seats, p->n_seats == 1 ? " is" : "s are");
         if (arg_print_mirror) {
                 _cleanup_free_ char *m = NULL;
                 if (!isempty(p->distribution.mirror))

@@ -1509,6 +1509,19 @@ void plan_print(const Plan *plan, FILE *f) {
                                 format_size(a, d->memory), d->vcpus, d->vcpus == 1 ? "" : "s", nics);
                 }
         }
+        if (p->n_seats) {
+                uint64_t in_seats = 0;
+                for (size_t i = 0; i < p->n_seats; i++)
+                        in_seats += p->seats[i]->memory;
+                fprintf(f, "\nseats of dom0 (%s of dom0's %s; not installed by this version yet)\n", format_size(a, in_seats),
+                        format_size(b, p->xen.dom0_memory));
+                for (size_t i = 0; i < p->n_seats; i++) {
+                        const Seat *t = p->seats[i];
+                        _cleanup_free_ char *inputs = strv_join(t->inputs, ", ");
+                        fprintf(f, "  %-12s %s as %s, card %s, input %s, audio %s, memory %s\n", t->head.name, t->application, t->user,
+                                t->card, inputs, t->audio, format_size(a, t->memory));
+                }
+        }
         fprintf(f, "\nXen: dom0 %s%s, Xen entry %s\n", format_size(a, p->xen.dom0_memory),
                 p->xen.ballooning ? ", ballooning" : ", no ballooning", p->xen.default_entry ? "the default" : "not the default");
         if (plan->inventory->memory)

@@ -22,6 +22,7 @@ typedef enum SectionKind {
         SECTION_VOLUME,
         SECTION_DOMAIN,
         SECTION_BRIDGE,
+        SECTION_SEAT,
         _SECTION_MAX,
 } SectionKind;
 

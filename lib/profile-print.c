@@ -107,4 +107,5 @@ void profile_print(const Profile *p, FILE *f) {
         PRINT_ARRAY(f, SECTION_VOLUME, p->volumes, p->n_volumes);
         PRINT_ARRAY(f, SECTION_BRIDGE, p->bridges, p->n_bridges);
         PRINT_ARRAY(f, SECTION_DOMAIN, p->domains, p->n_domains);
+        PRINT_ARRAY(f, SECTION_SEAT, p->seats, p->n_seats);
 }

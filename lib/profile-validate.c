@@ -407,6 +407,153 @@ static void check_bridges(ParseState *s) {
         }
 }
 
+/* A PCI address, as lspci -D or sysfs write it ("0000:01:00.0"), or without its domain ("01:00.0"). */
+static bool valid_pci_address(const char *s) {
+        unsigned dom, bus, dev, fn;
+        int n = 0;
+        if (sscanf(s, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &n) == 4 && n == (int) strlen(s) && strlen(s) == 12)
+                return dev < 32 && fn < 8;
+        n = 0;
+        if (sscanf(s, "%2x:%2x.%1x%n", &bus, &dev, &fn, &n) == 3 && n == (int) strlen(s) && strlen(s) == 7)
+                return dev < 32 && fn < 8;
+        return false;
+}
+
+/* vendor:device, four hex digits each ("10de:0f00"). */
+static bool valid_pci_id(const char *s) {
+        return strlen(s) == 9 && s[4] == ':' && strspn(s, "0123456789abcdefABCDEF") == 4 &&
+               strspn(s + 5, "0123456789abcdefABCDEF") == 4;
+}
+
+/* A kernel module's name ("i915", "nouveau", "snd_hda_intel"). */
+static bool valid_driver(const char *s) {
+        size_t n = strlen(s);
+        return n > 0 && n <= 55 && only_chars(s, LOWER DIGITS "_-") && isalpha((unsigned char) s[0]);
+}
+
+/* "usb:1-1.2": a USB port as the kernel names it (bus-port[.port]...). */
+static bool valid_usb_port(const char *s) {
+        if (!startswith(s, "usb:"))
+                return false;
+        s += 4;
+        size_t n = strlen(s);
+        return n >= 3 && n <= 32 && only_chars(s, DIGITS "-.") && isdigit((unsigned char) s[0]) &&
+               isdigit((unsigned char) s[n - 1]) && strchr(s, '-') && !strstr(s, "..") && !strstr(s, "-.") && !strstr(s, ".-");
+}
+
+/* "name:TEXT": a device whose name (as the kernel gives it) holds TEXT; printable, no quote. */
+static bool valid_input_name(const char *s) {
+        if (!startswith(s, "name:") || !s[5] || strlen(s) > 128)
+                return false;
+        for (const unsigned char *c = (const unsigned char *) s + 5; *c; c++)
+                if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\' || *c == '*' || *c == '?')
+                        return false;
+        return true;
+}
+
+/* An ALSA card's id, as /proc/asound/cards shows it ("HDMI", "PCH", "NVidia"). */
+static bool valid_alsa_id(const char *s) {
+        size_t n = strlen(s);
+        return n > 0 && n <= 15 && only_chars(s, LOWER UPPER DIGITS "_-") && isalpha((unsigned char) s[0]);
+}
+
+/* A Debian system account's name (adduser's default NAME_REGEX for system users). */
+static bool valid_user(const char *s) {
+        size_t n = strlen(s);
+        return n > 0 && n <= 32 && only_chars(s, LOWER DIGITS "_-") && (islower((unsigned char) s[0]) || s[0] == '_');
+}
+
+/* [Seat NAME]: one card each, inputs and sound of its own, one account
+ * each, and dom0's memory holds them all. */
+static void check_seats(ParseState *s) {
+        Profile *p = s->p;
+        SectionKind k = SECTION_SEAT;
+        uint64_t seats_memory = 0;
+        for (size_t i = 0; i < p->n_seats; i++) {
+                Seat *t = p->seats[i];
+                const char *name = t->head.name;
+                /* logind's rule: "seat0", or "seat" and letters, digits, '-' and '_'. */
+                if (!startswith(name, "seat") || !name[4] || strlen(name) > 64 || !only_chars(name + 4, LOWER UPPER DIGITS "_-"))
+                        profile_error(s, t->head.loc, "invalid seat name '%s' (logind's: 'seat' and letters, digits, '-' or '_', such as seat0 or seat1)", name);
+                if (isempty(t->card))
+                        profile_error(s, t->head.loc, "seat '%s' has no Card= (a PCI address such as 0000:01:00.0, a driver such as nouveau, vendor:device such as 10de:0f00, or auto)", name);
+                else if (!streq(t->card, "auto") && !valid_pci_address(t->card) && !valid_pci_id(t->card) && !valid_driver(t->card))
+                        profile_error(s, where(s, &t->head, k, "Card"),
+                                      "invalid Card= '%s' of seat '%s' (expected a PCI address such as 0000:01:00.0, a driver such as nouveau, vendor:device such as 10de:0f00, or auto)",
+                                      t->card, name);
+                else if (!streq(t->card, "auto"))
+                        for (size_t j = 0; j < i; j++)
+                                if (strcasecmp(t->card, p->seats[j]->card) == 0)
+                                        profile_error(s, where(s, &t->head, k, "Card"), "seats %s and %s both take the card '%s'",
+                                                      p->seats[j]->head.name, name, t->card);
+                if (!t->inputs[0])
+                        strv_push(&t->inputs, "auto");
+                for (char **in = t->inputs; *in; in++) {
+                        if (!streq(*in, "auto") && !valid_usb_port(*in) && !valid_input_name(*in)) {
+                                profile_error(s, where(s, &t->head, k, "Input"),
+                                              "invalid Input= '%s' of seat '%s' (expected one a line: auto, a USB port such as usb:1-1.2, "
+                                              "or name:TEXT, TEXT printable, without quotes or wildcards)",
+                                              *in, name);
+                                continue;
+                        }
+                        if (streq(*in, "auto"))
+                                continue;
+                        for (char **o = t->inputs; o < in; o++)
+                                if (streq(*o, *in))
+                                        profile_error(s, where(s, &t->head, k, "Input"), "seat '%s' names the input '%s' twice", name, *in);
+                        for (size_t j = 0; j < i; j++)
+                                if (strv_contains(p->seats[j]->inputs, *in))
+                                        profile_error(s, where(s, &t->head, k, "Input"), "seats %s and %s both take the input '%s'",
+                                                      p->seats[j]->head.name, name, *in);
+                }
+                if (!streq(t->audio, "auto") && !streq(t->audio, "none") && !valid_pci_address(t->audio) && !valid_alsa_id(t->audio))
+                        profile_error(s, where(s, &t->head, k, "Audio"),
+                                      "invalid Audio= '%s' of seat '%s' (expected auto, none, a PCI address or an ALSA card name such as HDMI)",
+                                      t->audio, name);
+                else if (!streq(t->audio, "auto") && !streq(t->audio, "none"))
+                        for (size_t j = 0; j < i; j++)
+                                if (strcasecmp(t->audio, p->seats[j]->audio) == 0)
+                                        profile_error(s, where(s, &t->head, k, "Audio"), "seats %s and %s both take the sound card '%s'",
+                                                      p->seats[j]->head.name, name, t->audio);
+                if (!streq(t->application, "kodi"))
+                        profile_error(s, where(s, &t->head, k, "Application"), "unknown Application= '%s' of seat '%s' (known: kodi)",
+                                      t->application, name);
+                if (isempty(t->user)) {
+                        free(t->user);
+                        t->user = xasprintf("kodi-%s", name);
+                }
+                if (!valid_user(t->user))
+                        profile_error(s, where(s, &t->head, k, "User"),
+                                      "invalid User= '%s' of seat '%s' (a system account: lower-case letters, digits, '_' or '-', at most 32)",
+                                      t->user, name);
+                else if (streq(t->user, "root"))
+                        profile_error(s, where(s, &t->head, k, "User"), "seat '%s' cannot run as root: give it an account of its own", name);
+                else
+                        for (size_t j = 0; j < i; j++)
+                                if (streq(t->user, p->seats[j]->user))
+                                        profile_error(s, where(s, &t->head, k, "User"),
+                                                      "seats %s and %s both run as '%s': each seat needs an account of its own (its own home, no shared lock)",
+                                                      p->seats[j]->head.name, name, t->user);
+                if (t->memory < 64 * MiB || t->memory % MiB)
+                        profile_error(s, where(s, &t->head, k, "Memory"), "Memory= of seat '%s' must be a whole number of MiB, at least 64M", name);
+                else
+                        seats_memory += t->memory;
+        }
+        /* dom0's own share stays beside what the seats take. */
+        if (p->n_seats && seats_memory && seats_memory <= UINT64_MAX - DOM0_BASE_MEMORY &&
+            p->xen.dom0_memory < DOM0_BASE_MEMORY + seats_memory) {
+                char a[SIZE_BUF], b[SIZE_BUF], c[SIZE_BUF], d[SIZE_BUF];
+                /* Dom0Memory='s line, else the last seat's (the default was not written anywhere). */
+                Loc l = where(s, &p->xen.head, SECTION_XEN, "Dom0Memory");
+                if (l.line == 0)
+                        l = p->seats[p->n_seats - 1]->head.loc;
+                profile_error(s, l,
+                              "Dom0Memory=%s cannot hold its %zu seat%s (%s) beside dom0's own %s: give dom0 at least %s",
+                              format_size(a, p->xen.dom0_memory), p->n_seats, p->n_seats == 1 ? "" : "s", format_size(b, seats_memory),
+                              format_size(c, DOM0_BASE_MEMORY), format_size(d, DOM0_BASE_MEMORY + seats_memory));
+        }
+}
+
 static void check_xen(ParseState *s) {
         Xen *x = &s->p->xen;
         if (x->dom0_memory < 256 * MiB || x->dom0_memory % MiB)
@@ -932,6 +1079,7 @@ void profile_validate(ParseState *s) {
         check_partitions(s, &mounts, &n_mounts);
         check_volume_groups(s, &mounts, &n_mounts);
         check_domains(s);
+        check_seats(s);
         if (!(*s->errors)[0])
                 check_fit(s);
 

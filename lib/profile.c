@@ -161,6 +161,15 @@ static const KeyDef bridge_keys[] = {
         KEY("DNS", K_STRV_WS, Bridge, dns),
 };
 
+static const KeyDef seat_keys[] = {
+        KEY("Card", K_STRING, Seat, card),
+        KEY("Input", K_STRV_LINE, Seat, inputs),
+        KEY("Audio", K_STRING, Seat, audio),
+        KEY("Application", K_STRING, Seat, application),
+        KEY("User", K_STRING, Seat, user),
+        KEY("Memory", K_SIZE, Seat, memory),
+};
+
 #define SECTION(k, n, tbl, ex) { .kind = (k), .naming = (n), .keys = (tbl), .n_keys = ELEMENTSOF(tbl), .example = (ex) }
 
 const SectionDef section_defs[_SECTION_MAX] = {
@@ -176,6 +185,7 @@ const SectionDef section_defs[_SECTION_MAX] = {
         [SECTION_VOLUME] = SECTION("Volume", NAME_PATH, volume_keys, "[Volume vg0/data]"),
         [SECTION_DOMAIN] = SECTION("Domain", NAME_ONE, domain_keys, "[Domain tethys]"),
         [SECTION_BRIDGE] = SECTION("Bridge", NAME_ONE, bridge_keys, "[Bridge wan]"),
+        [SECTION_SEAT] = SECTION("Seat", NAME_ONE, seat_keys, "[Seat seat1]"),
 };
 
 _Static_assert(ELEMENTSOF(disk_keys) <= PROFILE_MAX_KEYS, "too many keys");
@@ -305,6 +315,7 @@ static SectionHead *find_named(Profile *p, SectionKind kind, const char *parent,
         case SECTION_VOLUME: arr = (SectionHead **) p->volumes; n = p->n_volumes; break;
         case SECTION_DOMAIN: arr = (SectionHead **) p->domains; n = p->n_domains; break;
         case SECTION_BRIDGE: arr = (SectionHead **) p->bridges; n = p->n_bridges; break;
+        case SECTION_SEAT: arr = (SectionHead **) p->seats; n = p->n_seats; break;
         default: return NULL;
         }
         for (size_t i = 0; i < n; i++)
@@ -393,6 +404,19 @@ static SectionHead *new_named(Profile *p, SectionKind kind, const char *parent, 
                 b->dns = xcalloc(1, sizeof(char *));
                 APPEND(p->bridges, p->n_bridges, b);
                 return &b->head;
+        }
+        case SECTION_SEAT: {
+                Seat *t = xcalloc(1, sizeof *t);
+                head_init(&t->head, name, NULL, loc);
+                /* Card= has no default: a seat names its card, or "auto". */
+                t->card = xstrdup("");
+                t->inputs = xcalloc(1, sizeof(char *));
+                t->audio = xstrdup("auto");
+                t->application = xstrdup("kodi");
+                t->user = xstrdup("");
+                t->memory = SEAT_MEMORY_DEFAULT;
+                APPEND(p->seats, p->n_seats, t);
+                return &t->head;
         }
         default:
                 return NULL;
@@ -912,6 +936,7 @@ void profile_free(Profile *p) {
         FREE_ARRAY(p->volumes, p->n_volumes, SECTION_VOLUME);
         FREE_ARRAY(p->domains, p->n_domains, SECTION_DOMAIN);
         FREE_ARRAY(p->bridges, p->n_bridges, SECTION_BRIDGE);
+        FREE_ARRAY(p->seats, p->n_seats, SECTION_SEAT);
         strv_free(p->files);
         free(p->dir);
         free(p->name);
@@ -934,6 +959,10 @@ Domain *profile_find_domain(const Profile *p, const char *name) {
 
 Bridge *profile_find_bridge(const Profile *p, const char *name) {
         return (Bridge *) find_named((Profile *) p, SECTION_BRIDGE, NULL, name);
+}
+
+Seat *profile_find_seat(const Profile *p, const char *name) {
+        return (Seat *) find_named((Profile *) p, SECTION_SEAT, NULL, name);
 }
 
 char *domain_nics(const Domain *d) {

@@ -112,6 +112,18 @@ typedef struct Bridge {
         char **dns;
 } Bridge;
 
+/* [Seat seat1]: a seat of dom0 (logind's), with its own graphics card,
+ * input devices and sound, running one application full screen. */
+typedef struct Seat {
+        SectionHead head;  /* logind's seat name: "seat0" (the default seat) or "seat..." */
+        char *card;        /* "auto" (the next card no seat names), a PCI address, a kernel driver, or vendor:device */
+        char **inputs;     /* one a line: "auto", a USB port ("usb:1-1.2") or a device name ("name:Logitech K120") */
+        char *audio;       /* "auto" (the card's own HDMI sound), "none", a PCI address or an ALSA card name */
+        char *application; /* "kodi" */
+        char *user;        /* the system account it runs as; default "kodi-NAME" */
+        uint64_t memory;   /* what it takes of dom0's memory, counted by the plan */
+} Seat;
+
 typedef struct Xen {
         SectionHead head;
         uint64_t dom0_memory;
@@ -208,6 +220,8 @@ typedef struct Profile {
         size_t n_domains;
         Bridge **bridges; /* [Bridge NAME], beside [Network]'s */
         size_t n_bridges;
+        Seat **seats;     /* [Seat NAME]: none installs nothing of them */
+        size_t n_seats;
 } Profile;
 
 /*
@@ -229,6 +243,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Profile *, profile_free)
 void profile_print(const Profile *p, FILE *f);
 
 /* The smallest EFI system partition (see profile-validate.c). */
+/* What a seat's Kodi takes of dom0's memory unless its Memory= says: an
+ * estimate (Kodi's GBM window, software rendering), to be measured in qemu. */
+#define SEAT_MEMORY_DEFAULT (UINT64_C(256) << 20)
+/* dom0's own, beside its seats: the toolstack, xenconsoled, the guests' backends. */
+#define DOM0_BASE_MEMORY (UINT64_C(512) << 20)
 #define ESP_MIN_SIZE (UINT64_C(64) << 20)
 
 /* Where KEY of a section of kind KIND ("Partition") was set, or the
@@ -240,6 +259,7 @@ Disk *profile_find_disk(const Profile *p, const char *name);
 VolumeGroup *profile_find_volume_group(const Profile *p, const char *name);
 Domain *profile_find_domain(const Profile *p, const char *name);
 Bridge *profile_find_bridge(const Profile *p, const char *name);
+Seat *profile_find_seat(const Profile *p, const char *name);
 /* "xenbr0 (00:16:3e:..), wan (00:16:3e:..)": a guest's interfaces. */
 char *domain_nics(const Domain *d);
 /* Is name [Network]'s bridge or a [Bridge NAME]? */
