@@ -88,7 +88,7 @@ static const GuestFile guest_files[] = {
           "# hyperion: the installer gives each guest its own SSH host keys; a missing\n"
           "# one is made here rather than have sshd start without it.\n"
           "[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n" },
-        { GUEST_READY_SCRIPT + 1, 0755,
+        { &GUEST_READY_SCRIPT[1], 0755, /* without its leading slash */
           "#!/bin/sh\n"
           "# hyperion: the line this guest prints on its console (hvc0) once its system\n"
           "# is up, for the report of its host (hyperion-firstboot(8) report), which\n"

@@ -592,14 +592,15 @@ class Run:
         return m, info
 
     def load_on(self, label):
-        """A loaded host: a busy loop a CPU, beside qemu, for this boot; the
-        second install (another qemu, a real install) takes one CPU's
-        place while it runs."""
+        """A loaded host: a busy loop a CPU, beside qemu, for this boot; or,
+        with the second install, that install (another qemu, a real one,
+        which keeps both CPUs busy while it runs), then one busy loop for
+        the rest of the boot (two made the guests take 15 minutes to come
+        up: the run's time, not a harder test)."""
         n = os.cpu_count() or 1
         if self.second_install and not self.second_install_thread:
-            # A qemu installing under TCG keeps both CPUs busy, as the busy
-            # loops do: they start when it is done, for the rest of the boot.
             self.loaded = True
+            n = 1
 
             def install_then_hogs():
                 self.second_install_phase()
@@ -608,11 +609,11 @@ class Run:
                     if started:
                         self.start_hogs(n)
                 if started:
-                    self.say(f"{label}: the second install is done: {n} busy loops beside qemu from now on")
+                    self.say(f"{label}: the second install is done: {n} busy loop{'s' if n > 1 else ''} beside qemu from now on")
             self.second_install_thread = threading.Thread(target=install_then_hogs, daemon=True)
             self.second_install_thread.start()
             self.say(f"{label}: the host is loaded: the second install (another qemu) beside this boot, then {n} busy"
-                     " loops, until the checks from inside are done")
+                     f" loop{'s' if n > 1 else ''}, until the checks from inside are done")
             return
         self.start_hogs(n)
         self.say(f"{label}: the host is loaded: {n} busy loops beside qemu until the checks from inside are done")
