@@ -41,7 +41,8 @@ static int host_mirror(const Profile *p, char **ret) {
         return mirror_from_apt_sources("/", ret);
 }
 
-/* The tree made, cleaned and packed into tmp, then renamed to output. */
+/* The tree made, cleaned and packed into tmp (zstd: its name ends in
+ * .tar.zst, whatever output's is), synced, then renamed to output. */
 static int make_archive(const Profile *p, const Distribution *d, const char *mirror, const char *tree, const char *tmp,
                         const char *output) {
         int64_t now = (int64_t) time(NULL);
@@ -75,7 +76,7 @@ int guest_archive_refresh(const Profile *p, const char *output) {
         if (r < 0)
                 return r;
         _cleanup_free_ char *shown = mirror_without_credentials(mirror, NULL);
-        _cleanup_free_ char *tree = xasprintf("%s.tree", output), *tmp = xasprintf("%s.new", output);
+        _cleanup_free_ char *tree = xasprintf("%s.tree", output), *tmp = xasprintf("%s.new.tar.zst", output);
         /* What an earlier cut run left. */
         if ((r = RUN(NULL, "rm", "-rf", "--one-file-system", tree, tmp)) < 0)
                 return r;
