@@ -74,15 +74,10 @@ static const GuestFile guest_files[] = {
         { "etc/initramfs-tools/conf.d/hyperion-guest.conf", 0644,
           "# hyperion: a Xen guest's initrd holds only what mounts its root.\nMODULES=list\n" },
         /* The default (MODULES=most) does not even unpack in 128M of memory. */
-        /* A hook rather than initramfs-tools' own "modules" (a conffile of
-         * it): laid before the kernel is installed, so that its initrd is
-         * made once, small. */
-        { "etc/initramfs-tools/hooks/hyperion-guest", 0755,
-          "#!/bin/sh\n"
-          "# hyperion: a Xen guest's root: its disk and ext4, nothing else (MODULES=list).\n"
-          "case $1 in prereqs) exit 0 ;; esac\n"
-          ". /usr/share/initramfs-tools/hook-functions\n"
-          "manual_add_modules xen_blkfront ext4\n" },
+        /* Loaded by the initrd before its scripts look for the root (a hook's
+         * manual_add_modules only copies them: the guests then waited a
+         * quarter of an hour for xvda). */
+        { "etc/initramfs-tools/modules", 0644, "# hyperion: a Xen guest's root\nxen_blkfront\next4\n" },
         /* Keys are made per guest at install time; this only fills a gap. */
         { "etc/systemd/system/ssh.service.d/hyperion-hostkeys.conf", 0644,
           "# hyperion: the installer gives each guest its own SSH host keys; a missing\n"
@@ -138,16 +133,17 @@ static int lay_guest_files(const char *root) {
 }
 
 int guest_root_fill(const char *root, const Distribution *d, const char *mirror, const char *locale, const char *timezone) {
-        /* hyperion's files first: the kernel's initrd is made with them
-         * (a small one, made once). */
         int r;
-        if ((r = lay_guest_files(root)) < 0 || (r = apt_sources(root, d, mirror)) < 0 || (r = policy_rc_d(root, true)) < 0 ||
+        if ((r = apt_sources(root, d, mirror)) < 0 || (r = policy_rc_d(root, true)) < 0 ||
             (r = apt_install(root, "guest", (char *const *) guest_root_packages)) < 0)
                 return r;
-        /* The host's locale and time zone. */
-        if ((r = tree_set_locale(root, locale)) < 0 || (r = tree_set_timezone(root, timezone)) < 0)
+        /* The host's locale and time zone, hyperion's files; then a small
+         * initrd (the guest needs its Xen disk and ext4, nothing else). */
+        if ((r = tree_set_locale(root, locale)) < 0 || (r = tree_set_timezone(root, timezone)) < 0 || (r = lay_guest_files(root)) < 0)
                 return r;
-        /* The initrd the kernel's install made holds the hook's modules. */
+        if ((r = chroot_run(root, "guest", (char *[]) { "update-initramfs", "-u", "-k", "all", NULL })) < 0)
+                return r;
+        /* The initrd holds the disk's module. */
         _cleanup_free_ char *out = NULL;
         RunOptions o = { .root = root, .capture = &out, .clear_env = true };
         if ((r = chroot_mount(root, NULL, 0)) < 0)
@@ -155,7 +151,7 @@ int guest_root_fill(const char *root, const Distribution *d, const char *mirror,
         r = run_ok((char *[]) { "lsinitramfs", "/initrd.img", NULL }, &o);
         chroot_umount(root);
         if (r < 0)
-                return log_error_errno(r, "the guests' tree has no initrd its kernel's install made (/initrd.img)");
+                return log_error_errno(r, "the guests' tree has no initrd (/initrd.img)");
         if (!strstr(out, "/xen-blkfront.ko"))
                 return log_error_errno(ENOENT, "the guests' initrd has no xen-blkfront module: the guests could not find their root");
         return 0;
