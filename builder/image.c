@@ -6,14 +6,10 @@
  * traces; times clamped to SOURCE_DATE_EPOCH).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bootstrap.h"
