@@ -871,6 +871,10 @@ class Run:
         (good if "created" in dom0 else bad).append(f"xl list {name}: {'a domain' if 'created' in dom0 else 'none'}")
         (good if f"{name}.cfg" in dom0 else bad).append(f"/etc/xen/auto has {name}.cfg" if f"{name}.cfg" in dom0
                                                         else f"/etc/xen/auto lacks {name}.cfg")
+        if bad:
+            # What the guest itself said: the end of its console log.
+            rc, con, _ = self.ssh.run("dom0", f"tail -n 20 {inside.CONSOLE_DIR}/guest-{name}.log 2>&1; xl list 2>&1")
+            bad.append(f"{name}'s console and xl list:\n" + indent(con.strip()[-3000:]))
         self.ok("day-two-guest", not bad, "; ".join(bad + ["--"] + good if bad else good)
                 + f"; dom0's xenbr0 still {next((l for l in dom0.splitlines() if '/' in l), 'without an address')}")
         rc, out, err = self.ssh.run("dom0", f"xl list {RETIRED} >/dev/null 2>&1 && echo running;"
