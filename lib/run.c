@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -198,18 +199,30 @@ int run(char *const *argv, const RunOptions *opts) {
                 close(err[1]);
 
         run_current_child = pid;
+        uint64_t started = now_usec();
         int fds[2] = { out[0], err[0] };
         char *bufs[2] = {};
         size_t sizes[2] = {}, allocated[2] = {};
         int r = drain(fds, bufs, sizes, allocated, o);
 
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
+        int status = 0;
+        struct rusage ru = {};
+        while (wait4(pid, &status, 0, &ru) < 0)
                 if (errno != EINTR) {
                         r = -errno;
                         break;
                 }
         run_current_child = 0;
+        /* What the long runs cost, in the log: wall time and the processor
+         * time of the program and its children, which show where a build spends. */
+        uint64_t wall = now_usec() - started;
+        if (wall >= 1000000) {
+                uint64_t cpu = (uint64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+                               (uint64_t) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+                char w[32], c[32];
+                log_debug("ran %s (cpu %s)%s%s: %.120s", format_duration(w, sizeof w, wall), format_duration(c, sizeof c, cpu),
+                          o->root ? " in " : "", o->root ? o->root : "", display);
+        }
         if (r < 0) {
                 free(bufs[0]);
                 free(bufs[1]);
