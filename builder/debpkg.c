@@ -214,8 +214,12 @@ int stage_firstboot(Build *b) {
         }
         log_info("building the hyperion packages for %s", d->suite);
         /* The ISO's packages: not hyperion-build itself (build profile). */
+        /* On every core; no debug symbols package (not kept), no tests
+         * (make check runs them upstream): the packages are the same. */
+        _cleanup_free_ char *opts = xasprintf("DEB_BUILD_OPTIONS=noautodbgsym nocheck parallel=%ld",
+                                              MAX(1L, sysconf(_SC_NPROCESSORS_ONLN)));
         r = chroot_run_in(root, "dpkg-buildpackage", "/build/hyperion",
-                          (char *[]) { "dpkg-buildpackage", "-b", "-uc", "-us", "-Ppkg.hyperion.nobuild", NULL });
+                          (char *[]) { "env", opts, "dpkg-buildpackage", "-b", "-uc", "-us", "-Ppkg.hyperion.nobuild", NULL });
         if (r < 0)
                 return log_error_errno(r, "the hyperion packages do not build for %s (the log has the compiler's messages)", d->suite);
 
