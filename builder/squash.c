@@ -57,7 +57,8 @@ static const char *comp_name(Compression c) {
 }
 
 /* zstd at this level rather than mksquashfs's 15: measured on the default
- * profile (bench/build), a few per cent bigger for a fraction of the time. */
+ * profile's root on two cores, 5.1 s instead of 28.3 s for 331 MiB instead
+ * of 328. */
 #define SQUASH_ZSTD_LEVEL "6"
 
 int stage_squash(Build *b) {
