@@ -213,8 +213,8 @@ int stage_firstboot(Build *b) {
                         return r;
         }
         log_info("building the hyperion packages for %s", d->suite);
-        /* The ISO's packages: not hyperion-build itself (build profile). */
-        /* On every core; no debug symbols package (not kept), no tests
+        /* The ISO's packages: not hyperion-build itself (build profile); on
+         * every core, with no debug symbols package (not kept) and no tests
          * (make check runs them upstream): the packages are the same. */
         _cleanup_free_ char *opts = xasprintf("DEB_BUILD_OPTIONS=noautodbgsym nocheck parallel=%ld",
                                               MAX(1L, sysconf(_SC_NPROCESSORS_ONLN)));

@@ -152,8 +152,6 @@ class Run:
         self.profile = os.path.join(self.work, "profile", os.path.basename(self.profile_src))
         self.load = os.environ.get("E2E_LOAD", "first")
         self.hogs = []
-        self.loaded = False
-        self.load_lock = threading.Lock()
         self.second_install = os.environ.get("E2E_SECOND_INSTALL", "1") != "0"
         self.reinstall = os.environ.get("E2E_REINSTALL", "1") != "0"
         self.profile2 = os.path.join(self.work, "profile", "changed", os.path.basename(self.profile_src))
@@ -600,8 +598,6 @@ class Run:
         TCG cores: the run's time (CI's 90 minutes), not a harder test."""
         n = os.cpu_count() or 1
         if self.second_install and not self.second_install_thread:
-            self.loaded = True
-
             def install():
                 self.second_install_phase()
                 self.say(f"{label}: the second install is done: the host's load is over")
@@ -618,8 +614,6 @@ class Run:
                                               start_new_session=True))
 
     def load_off(self):
-        with self.load_lock:
-            self.loaded = False
         if self.second_install_thread:
             while self.second_install_thread.is_alive():
                 self.second_install_thread.join(1)
