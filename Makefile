@@ -44,7 +44,7 @@ TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 # Debian packages: to build, to run the tests, to build images.
 DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev libisoburn-dev libparted-dev liblvm2-dev libxen-dev
 DEPS_TEST  := libcmocka-dev xz-utils clang libclang-rt-14-dev python3 openssh-client gnupg gpgv xorriso fdisk grub-pc-bin grub-efi-amd64-bin mtools dosfstools e2fsprogs lvm2
-DEPS_RUN   := debootstrap debian-archive-keyring gpgv squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
+DEPS_RUN   := mmdebstrap debian-archive-keyring gpgv squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
 DEPS_E2E   := qemu-system-x86 ovmf seabios xorriso fdisk lvm2 e2fsprogs python3 util-linux openssh-client
 
 all: build/hyperion-build build/hyperion-firstboot build/hyperion-block build/hyperion-vif
@@ -216,7 +216,7 @@ iso:
 # and umask, at the same time; the ISOs must be identical (about 14 minutes
 # on two cores).
 repro:
-	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN)
+	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN) debootstrap
 	@$(MAKE) --no-print-directory all
 	tests/repro.sh
 .PHONY: repro

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * bootstrap.c: the root filesystem: debootstrap, then apt, then the
+ * bootstrap.c: the root filesystem: mmdebstrap, then apt, then the
  * hyperion packages. The first two are cached as archives keyed by what
  * they depend on.
  */
@@ -121,15 +121,15 @@ int cache_store(const char *archive, const char *root, const char *label) {
         return 0;
 }
 
-static char *debootstrap_version(void) {
+static char *bootstrapper_version(void) {
         _cleanup_free_ char *out = NULL;
         RunOptions o = { .capture = &out };
-        if (run((char *[]) { "debootstrap", "--version", NULL }, &o) != 0)
+        if (run((char *[]) { "mmdebstrap", "--version", NULL }, &o) != 0)
                 return xstrdup("unknown");
         return xstrdup(strstrip(out));
 }
 
-/* One key for one root filesystem: suite, mirror, components, debootstrap. */
+/* One key for one root filesystem: suite, mirror, components, mmdebstrap. */
 void bootstrap_key(const Distribution *d, const char *mirror, const char *release_sha256, char out[65]) {
         Sha256 s;
         sha256_init(&s);
@@ -140,7 +140,7 @@ void bootstrap_key(const Distribution *d, const char *mirror, const char *releas
         sha256_update_str(&s, d->architecture);
         for (char **c = d->components; *c; c++)
                 sha256_update_str(&s, *c);
-        _cleanup_free_ char *v = debootstrap_version();
+        _cleanup_free_ char *v = bootstrapper_version();
         sha256_update_str(&s, v);
         uint8_t dg[32];
         sha256_final(&s, dg);
@@ -243,33 +243,31 @@ int stage_bootstrap(Build *b) {
         r = cache_restore(archive, b->root, "bootstrap");
         if (r != 0)
                 return r < 0 ? r : 0;
-        log_info("debootstrap %s (%s) from %s", d->suite, d->architecture, b->mirror);
-        r = debootstrap_tree(d, b->mirror, b->root);
+        log_info("mmdebstrap %s (%s) from %s", d->suite, d->architecture, b->mirror);
+        r = bootstrap_tree(d, b->mirror, b->root);
         if (r < 0)
                 return r;
         return cache_store(archive, b->root, "bootstrap");
 }
 
 /*
- * live-boot belongs in the live system's initrd only. Its initrd is kept
- * aside (LIVE_INITRD, moved onto the ISO by the squash stage), then
- * live-boot is purged, which rebuilds /boot's initrd as the installed
- * system needs it: the installer copies a root that is already right and
- * never rebuilds an initrd (minutes, on slow machines).
+ * live-boot belongs in the live system's initrd only. That initrd is made
+ * first, with live-boot in the tree (LIVE_INITRD, moved onto the ISO by
+ * the squash stage); then live-boot is purged and /boot's initrd made as
+ * the installed system needs it: the installer copies a root that is
+ * already right and never makes an initrd (minutes, on slow machines).
+ * apt made none (initramfs_hold): each is made once.
  */
 static int split_initrds(const char *root) {
-        _cleanup_free_ char *boot = path_join(root, "boot"), *out = NULL;
-        RunOptions o = { .capture = &out };
-        int r = run_ok((char *[]) { "find", boot, "-maxdepth", "1", "-name", "initrd.img-*", NULL }, &o);
-        if (r < 0)
+        _cleanup_free_ char *dir = path_join(root, "usr/lib/hyperion");
+        int r = RUN(NULL, "mkdir", "-p", dir);
+        if (r < 0 || (r = initramfs_make(root, "live initrd", "/" LIVE_INITRD)) < 0 || (r = initramfs_hold(root, true)) < 0)
                 return r;
-        _cleanup_strv_free_ char **found = strv_split_ws(out);
-        if (strv_length(found) != 1)
-                return log_error_errno(EINVAL, "expected one kernel in the image, found %zu initrds in %s", strv_length(found), boot);
-        _cleanup_free_ char *dir = path_join(root, "usr/lib/hyperion"), *dst = path_join(root, LIVE_INITRD);
-        if ((r = RUN(NULL, "mkdir", "-p", dir)) < 0 || (r = RUN(NULL, "cp", found[0], dst)) < 0)
-                return r;
-        return chroot_run(root, "packages", (char *[]) { "dpkg", "--purge", "live-boot", "live-boot-initramfs-tools", NULL });
+        r = chroot_run(root, "packages", (char *[]) { "dpkg", "--purge", "live-boot", "live-boot-initramfs-tools", NULL });
+        int k = initramfs_hold(root, false);
+        if (r < 0 || k < 0)
+                return r < 0 ? r : k;
+        return initramfs_make(root, "initrd", NULL);
 }
 
 int stage_packages(Build *b) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * bootstrap.h: the builder's cache of trees, and the key of a debootstrap
+ * bootstrap.h: the builder's cache of trees, and the key of a bootstrap (mmdebstrap)
  * (making the trees themselves: debtree.h).
  */
 #pragma once
@@ -20,6 +20,6 @@ int cache_restore(const char *archive, const char *root, const char *label);
 /* Store root as archive; failing to cache is only a warning. */
 int cache_store(const char *archive, const char *root, const char *label);
 
-/* The key of a debootstrap: suite, mirror and its state, components,
- * debootstrap's version. */
+/* The key of a bootstrap: suite, mirror and its state, components,
+ * mmdebstrap's version. */
 void bootstrap_key(const Distribution *d, const char *mirror, const char *release_sha256, char out[65]);

@@ -8,7 +8,7 @@
  *
  *   firstboot   the hyperion Debian packages, built for the target suite in
  *               a build chroot of that suite (both cached)
- *   bootstrap   debootstrap --variant=minbase of the suite (cached)
+ *   bootstrap   mmdebstrap --variant=minbase of the suite (cached)
  *   packages    apt in the chroot: the profile's packages, the live system,
  *               the installer's dependencies (cached)
  *   install     the hyperion packages into the tree (dpkg)

@@ -107,8 +107,8 @@ static int make_buildroot(Build *b, const char *root, const char *bkey, const ch
         if (r < 0)
                 return r;
         if (r == 0) {
-                log_info("debootstrap %s for the build chroot", d->suite);
-                r = debootstrap_tree(d, b->mirror, root);
+                log_info("mmdebstrap %s for the build chroot", d->suite);
+                r = bootstrap_tree(d, b->mirror, root);
                 if (r < 0)
                         return r;
                 cache_store(boot, root, "bootstrap");

@@ -59,7 +59,7 @@ static int make_guest_tree(Build *b, const char *root) {
         int r = cache_restore(boot, root, "bootstrap");
         if (r < 0)
                 return r;
-        if (r == 0 && (r = debootstrap_tree(&b->profile->distribution, b->mirror, root)) < 0)
+        if (r == 0 && (r = bootstrap_tree(&b->profile->distribution, b->mirror, root)) < 0)
                 return r;
         const Host *h = &b->profile->host;
         if ((r = guest_root_fill(root, &b->profile->distribution, b->mirror, h->locale, h->timezone)) < 0)

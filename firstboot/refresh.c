@@ -48,7 +48,7 @@ static int make_archive(const Profile *p, const Distribution *d, const char *mir
         int64_t now = (int64_t) time(NULL);
         set_source_date_epoch(now);
         int r;
-        if ((r = debootstrap_tree(d, mirror, tree)) < 0 ||
+        if ((r = bootstrap_tree(d, mirror, tree)) < 0 ||
             (r = guest_root_fill(tree, d, mirror, p->host.locale, p->host.timezone)) < 0 || (r = clean_tree(tree, now)) < 0)
                 return r;
         TarballOptions o = { .clamp_mtime = now, .zstd_level = 9, .label = "guest archive" };

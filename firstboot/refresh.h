@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * refresh.h: the installed host's guest archive (GUEST_ARCHIVE_HOST) made
- * again from its mirror, with debootstrap and the builder's own guest root
+ * again from its mirror, with mmdebstrap and the builder's own guest root
  * (guestroot.h), so that day two's new guests get today's packages.
  */
 #pragma once

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * debtree.h: Debian trees made and changed (debootstrap, apt, dpkg), their
+ * debtree.h: Debian trees made and changed (mmdebstrap, apt, dpkg), their
  * locale and time zone, and the clean-up that makes two of them the same
  * bytes. Shared by the builder (the image's root, the guests' root, the
  * build chroot of the hyperion packages) and the installed host (its guest
@@ -21,19 +21,25 @@
 int chroot_run(const char *root, const char *label, char *const *argv);
 /* The same in the folder cwd of the tree. */
 int chroot_run_in(const char *root, const char *label, const char *cwd, char *const *argv);
-/* The same on the host (debootstrap). */
+/* The same on the host (mmdebstrap). */
 int host_run(const char *label, char *const *argv);
 
-/* Every program run in a tree, and debootstrap, see SOURCE_DATE_EPOCH. */
+/* Every program run in a tree, and mmdebstrap, see SOURCE_DATE_EPOCH. */
 void set_source_date_epoch(int64_t epoch);
 /* A minbase tree of the distribution from the mirror, checked against its keyring. */
-int debootstrap_tree(const Distribution *d, const char *mirror, const char *root);
+int bootstrap_tree(const Distribution *d, const char *mirror, const char *root);
 /* The tree's apt sources: the mirror, signed-by its keyring; credentials in auth.conf.d. */
 int apt_sources(const char *root, const Distribution *d, const char *mirror);
 /* usr/sbin/policy-rc.d that keeps services from starting in the tree, or none. */
 int policy_rc_d(const char *root, bool on);
-/* apt-get update, then install (no Recommends, configuration files as packaged), then clean. */
+/* apt-get update, then install (no Recommends, configuration files as
+ * packaged, no initrd made), then clean. */
 int apt_install(const char *root, const char *label, char *const *packages);
+/* update-initramfs diverted to a program that does nothing (on), or back. */
+int initramfs_hold(const char *root, bool on);
+/* The initrd of the tree's one kernel: /boot's (update-initramfs -c), or
+ * output (a path inside the tree: mkinitramfs -o). */
+int initramfs_make(const char *root, const char *label, const char *output);
 
 /* LANG in etc/default/locale, and the locale generated (locale-gen). */
 int tree_set_locale(const char *root, const char *locale);

@@ -37,7 +37,7 @@ typedef struct GuestFile {
 } GuestFile;
 
 static const GuestFile guest_files[] = {
-        /* debootstrap copies the build machine's: none of it reaches the ISO
+        /* mmdebstrap copies the build machine's: none of it reaches the ISO
          * (the installer writes each guest's own). */
         { "etc/hostname", 0644, "localhost\n" },
         { "etc/systemd/system.conf.d/hyperion-guest.conf", 0644,
@@ -141,7 +141,7 @@ int guest_root_fill(const char *root, const Distribution *d, const char *mirror,
          * initrd (the guest needs its Xen disk and ext4, nothing else). */
         if ((r = tree_set_locale(root, locale)) < 0 || (r = tree_set_timezone(root, timezone)) < 0 || (r = lay_guest_files(root)) < 0)
                 return r;
-        if ((r = chroot_run(root, "guest", (char *[]) { "update-initramfs", "-u", "-k", "all", NULL })) < 0)
+        if ((r = initramfs_make(root, "guest", NULL)) < 0)
                 return r;
         /* The initrd holds the disk's module. */
         _cleanup_free_ char *out = NULL;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * guestroot.h: every guest's root filesystem, from a debootstrapped tree:
+ * guestroot.h: every guest's root filesystem, from a minbase tree (mmdebstrap):
  * the builder makes the ISO's guest archive with it, an installed host its
  * own again (hyperion-firstboot refresh-archive).
  */

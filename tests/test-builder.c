@@ -32,7 +32,7 @@ static void test_package_list(void **state) {
         _cleanup_strv_free_ char **l = build_package_list(&b);
         static const char *const want[] = { "xen-system-amd64", "live-boot", "dosfstools", "grub-pc-bin", "lvm2", "squashfs-tools",
                                             "logrotate", "systemd-sysv",
-                                            /* hyperion-firstboot refresh-archive */ "debootstrap", NULL };
+                                            /* hyperion-firstboot refresh-archive */ "mmdebstrap", NULL };
         for (size_t i = 0; want[i]; i++)
                 if (!strv_contains(l, want[i]))
                         fail_msg("%s is not in the package list", want[i]);
