@@ -6,11 +6,16 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bootstrap.h"
@@ -252,22 +257,105 @@ int stage_bootstrap(Build *b) {
 
 /*
  * live-boot belongs in the live system's initrd only. That initrd is made
- * first, with live-boot in the tree (LIVE_INITRD, moved onto the ISO by
- * the squash stage); then live-boot is purged and /boot's initrd made as
- * the installed system needs it: the installer copies a root that is
+ * in the tree as apt left it (LIVE_INITRD, moved onto the ISO by the
+ * squash stage); /boot's, as the installed system needs it, is made at the
+ * same time on the other core, in a mount namespace of its own where
+ * /usr/share/initramfs-tools is a copy without live-boot's hooks and
+ * script. Then live-boot is purged: the installer copies a root that is
  * already right and never makes an initrd (minutes, on slow machines).
  * apt made none (initramfs_hold): each is made once.
  */
+#define LIVE_BOOT_HOOKS "var/lib/dpkg/info/live-boot-initramfs-tools.list"
+#define INITRAMFS_SHARE "usr/share/initramfs-tools"
+#define INITRAMFS_SHADOW "tmp/hyperion-initramfs-tools"
+
+/* INITRAMFS_SHADOW: INITRAMFS_SHARE without the files of live-boot-initramfs-tools. */
+static int initramfs_shadow(const char *root) {
+        _cleanup_free_ char *share = path_join(root, INITRAMFS_SHARE), *shadow = path_join(root, INITRAMFS_SHADOW);
+        _cleanup_free_ char *list = path_join(root, LIVE_BOOT_HOOKS), *text = NULL;
+        int r = read_full_file(list, &text, NULL);
+        if (r < 0)
+                return log_error_errno(r, "cannot read '%s': %m", list);
+        if ((r = RUN(NULL, "rm", "-rf", shadow)) < 0 || (r = RUN(NULL, "cp", "-a", share, shadow)) < 0)
+                return r;
+        _cleanup_strv_free_ char **lines = strv_split_lines(text);
+        for (char **l = lines; *l; l++) {
+                static const char prefix[] = "/" INITRAMFS_SHARE "/";
+                if (!startswith(*l, prefix))
+                        continue;
+                _cleanup_free_ char *p = path_join(shadow, *l + strlen(prefix));
+                struct stat st;
+                if (lstat(p, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(p) < 0)
+                        return log_error_errno(errno, "cannot remove '%s': %m", p);
+        }
+        return 0;
+}
+
+/* /boot's initrd in a child process with the shadow mounted over INITRAMFS_SHARE. */
+static pid_t installed_initrd_aside(const char *root) {
+        /* The parent mounts the tree's API file systems only once the child
+         * has its own namespace, without them. */
+        int ready[2];
+        if (pipe2(ready, O_CLOEXEC) < 0)
+                return -1;
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid != 0) {
+                close(ready[1]);
+                char c;
+                while (pid > 0 && read(ready[0], &c, 1) < 0 && errno == EINTR)
+                        ;
+                close(ready[0]);
+                return pid;
+        }
+        close(ready[0]);
+        run_current_child = 0;
+        _cleanup_free_ char *share = path_join(root, INITRAMFS_SHARE), *shadow = path_join(root, INITRAMFS_SHADOW);
+        int r = 0;
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount(shadow, share, NULL, MS_BIND, NULL) < 0)
+                r = log_error_errno(errno, "cannot hide live-boot's hooks from the installed system's initrd: %m");
+        close(ready[1]);
+        if (r >= 0)
+                r = initramfs_make(root, "initrd", NULL);
+        fflush(NULL);
+        _exit(r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+}
+
 static int split_initrds(const char *root) {
-        _cleanup_free_ char *dir = path_join(root, "usr/lib/hyperion");
+        _cleanup_free_ char *dir = path_join(root, "usr/lib/hyperion"), *shadow = path_join(root, INITRAMFS_SHADOW);
         int r = RUN(NULL, "mkdir", "-p", dir);
-        if (r < 0 || (r = initramfs_make(root, "live initrd", "/" LIVE_INITRD)) < 0 || (r = initramfs_hold(root, true)) < 0)
+        if (r < 0)
+                return r;
+        pid_t pid = -1;
+        if (root_is_mount_point()) {
+                if ((r = initramfs_shadow(root)) < 0)
+                        return r;
+                log_set_plain_progress(true);
+                pid = installed_initrd_aside(root);
+                if (pid < 0)
+                        return log_error_errno(errno, "cannot start the installed system's initrd: %m");
+        }
+        r = initramfs_make(root, "live initrd", "/" LIVE_INITRD);
+        if (pid > 0) {
+                if (r < 0 || build_interrupted)
+                        kill(pid, SIGTERM);
+                int st = 0;
+                while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                        ;
+                log_set_plain_progress(false);
+                if (r >= 0 && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
+                        r = log_error_errno(EIO, "the installed system's initrd could not be made (the log says why)");
+                (void) RUN(NULL, "rm", "-rf", shadow);
+        }
+        if (r < 0 || (r = initramfs_hold(root, true)) < 0)
                 return r;
         r = chroot_run(root, "packages", (char *[]) { "dpkg", "--purge", "live-boot", "live-boot-initramfs-tools", NULL });
         int k = initramfs_hold(root, false);
         if (r < 0 || k < 0)
                 return r < 0 ? r : k;
-        return initramfs_make(root, "initrd", NULL);
+        /* Where a process cannot have mounts of its own: after the purge. */
+        return pid > 0 ? 0 : initramfs_make(root, "initrd", NULL);
 }
 
 int stage_packages(Build *b) {

@@ -101,6 +101,9 @@ int stage_iso(Build *b);       /* iso.c */
 
 /* Set when SIGINT, SIGTERM or SIGHUP arrived: stages stop at the next step. */
 extern volatile int build_interrupted;
+/* Is / a mount point of its own (not so in a plain chroot)? A process
+ * can make its mounts its own (a private mount namespace) only then. */
+bool root_is_mount_point(void);
 int build_check_interrupted(void);
 
 /* The keyring the mirror is checked against: the profile's, or Debian's. */

@@ -171,7 +171,7 @@ static int run_stage(Build *b, const Stage *s) {
 /* Is / a mount point of its own (not so in a plain chroot)? An aside
  * stage's mounts are kept out of the others' by making / private in a
  * mount namespace of its own, which needs that. */
-static bool root_is_mount_point(void) {
+bool root_is_mount_point(void) {
         _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
         char line[4096];
         while (f && fgets(line, sizeof line, f)) {
