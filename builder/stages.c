@@ -255,7 +255,7 @@ static int join_asides(bool kill_them) {
 
 int build_run(Build *b) {
         if (geteuid() != 0)
-                return log_error_errno(EPERM, "hyperion-build must run as root (debootstrap, chroot and mounts need it)");
+                return log_error_errno(EPERM, "hyperion-build must run as root (mmdebstrap, chroot and mounts need it)");
 
         struct sigaction sa = { .sa_handler = on_signal };
         sigemptyset(&sa.sa_mask);

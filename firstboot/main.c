@@ -56,7 +56,7 @@ static void help(void) {
                "                       retired; bridges added)\n"
                "  host                 print what the installed host has, as 'plan' sees it\n"
                "  refresh-archive      on an installed host: make its guest archive again\n"
-               "                       from its mirror with debootstrap, so that the guests\n"
+               "                       from its mirror with mmdebstrap, so that the guests\n"
                "                       made after it get today's packages (%s)\n"
                "  status               print what the install journal says was done\n"
                "  guests [NAME...]     create each guest that starts at boot and does not\n"
