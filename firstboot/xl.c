@@ -75,9 +75,15 @@ bool xl_guest(Xl *x, const char *name, XlGuest *ret) {
         libxl_dominfo_init(&info);
         bool ok = libxl_domain_info(x->ctx, &info, id) == 0;
         if (ok) {
+                /* The memory the guest was given (its balloon target), not
+                 * the pages it holds: a PVH or HVM domain holds a few more
+                 * (ACPI tables, special pages: 128M shows as 131128K). */
+                uint64_t target_kb = 0;
+                if (libxl_get_memory_target(x->ctx, id, &target_kb) != 0 || target_kb == 0)
+                        target_kb = info.current_memkb;
                 *ret = (XlGuest) {
                         .domid = id,
-                        .memory = info.current_memkb * KiB,
+                        .memory = target_kb * KiB,
                         /* Running on a CPU (xl's 'r'), blocked waiting for work
                          * ('b') or runnable waiting for a CPU ('-'): all running. */
                         .state = info.dying ? "dying" : info.shutdown ? "shutdown" : info.paused ? "paused" : "running",

@@ -30,7 +30,7 @@ char *xl_take_errors(Xl *x);
 /* A domain as libxl sees it. */
 typedef struct XlGuest {
         uint32_t domid;
-        uint64_t memory;   /* bytes */
+        uint64_t memory;   /* bytes: its target, what it was given */
         const char *state; /* "running", "paused", "shutdown", "dying" (runnable or blocked: running) */
         char uuid[LIBXL_UUID_FMTLEN + 1];
 } XlGuest;
