@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mkfs.h"
@@ -405,9 +406,17 @@ static int create_with_retries(Xl *xl, const Domain *d, uint32_t *domid, int *at
  * does it for the guests xl creates: nobody else destroys the domain when
  * it powers off (xendomains would then wait for it at every shutdown) or
  * creates it again when it reboots or crashes. Its configuration says
- * on_poweroff destroy, on_reboot and on_crash restart. */
+ * on_poweroff destroy, on_reboot and on_crash restart. Unlike xl, it
+ * gives up on a guest that keeps crashing soon after its start (CRASH_LIMIT
+ * times in a row, each within CRASH_QUICK_S of its creation): a crash loop
+ * would otherwise take all of a small host's processor time. */
+#define CRASH_LIMIT 5
+#define CRASH_QUICK_S 600
 static _noreturn_ void supervise(Xl *xl, const Domain *d, uint32_t domid) {
         const char *name = d->head.name;
+        unsigned quick_crashes = 0;
+        struct timespec started;
+        (void) clock_gettime(CLOCK_MONOTONIC, &started);
         for (;;) {
                 libxl_evgen_domain_death *w = NULL;
                 if (libxl_evenable_domain_death(xl->ctx, domid, 0, &w) != 0) {
@@ -438,13 +447,30 @@ static _noreturn_ void supervise(Xl *xl, const Domain *d, uint32_t domid) {
                         log_info("guest %s: powered off; domain %u destroyed", name, domid);
                         _exit(0);
                 }
-                log_info("guest %s: %s; creating it again", name, reason == LIBXL_SHUTDOWN_REASON_REBOOT ? "rebooted" : "crashed");
+                struct timespec now;
+                (void) clock_gettime(CLOCK_MONOTONIC, &now);
+                long lived = (long) (now.tv_sec - started.tv_sec);
+                if (reason == LIBXL_SHUTDOWN_REASON_REBOOT)
+                        quick_crashes = 0;
+                else if (lived < CRASH_QUICK_S)
+                        quick_crashes++;
+                else
+                        quick_crashes = 1;
+                if (quick_crashes >= CRASH_LIMIT) {
+                        log_error("guest %s: crashed %u times in a row, each within %d s of its start; not created again "
+                                  "('xl dmesg' and its console log say why; 'hyperion-firstboot guests %s' starts it)",
+                                  name, quick_crashes, CRASH_QUICK_S, name);
+                        _exit(1);
+                }
+                log_info("guest %s: %s after %ld s; creating it again", name,
+                         reason == LIBXL_SHUTDOWN_REASON_REBOOT ? "rebooted" : "crashed", lived);
                 int attempts;
                 _cleanup_free_ char *history = NULL;
                 if (create_with_retries(xl, d, &domid, &attempts, &history) < 0) {
                         log_error("guest %s: not created again: %s", name, history);
                         _exit(1);
                 }
+                (void) clock_gettime(CLOCK_MONOTONIC, &started);
                 log_info("guest %s: created again, id %u", name, domid);
         }
 }
