@@ -441,12 +441,15 @@ static bool valid_usb_port(const char *s) {
                isdigit((unsigned char) s[n - 1]) && strchr(s, '-') && !strstr(s, "..") && !strstr(s, "-.") && !strstr(s, ".-");
 }
 
-/* "name:TEXT": a device whose name (as the kernel gives it) holds TEXT; printable, no quote. */
+/* "name:TEXT": a device whose name (as the kernel gives it) holds TEXT;
+ * printable, nothing udev's rules would read as a quote, an escape or a
+ * pattern (the seats' rules match ATTRS{name}=="*TEXT*"). */
 static bool valid_input_name(const char *s) {
         if (!startswith(s, "name:") || !s[5] || strlen(s) > 128)
                 return false;
         for (const unsigned char *c = (const unsigned char *) s + 5; *c; c++)
-                if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\' || *c == '*' || *c == '?')
+                if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\' || *c == '*' || *c == '?' || *c == '[' ||
+                    *c == ']' || *c == '|')
                         return false;
         return true;
 }

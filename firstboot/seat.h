@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * seat.h: the devices of dom0's seats ([Seat NAME] in the profile).
+ *
+ * seat_devices_probe() reads, from sysfs, the machine's graphics cards (DRM
+ * cards on PCI: address, vendor:device, driver, the firmware's boot VGA),
+ * its input devices (name, the USB port they hang from, keyboard or not) and
+ * its sound cards (ALSA id, the PCI function or USB port they are on). The
+ * sysfs root is a parameter, so that the tests give a tree of their own.
+ *
+ * seats_assign() matches the profile's seats with those devices, as the
+ * planner matches disks: a Card=, Input= or Audio= that matches nothing, or
+ * more than one device, is refused with a message that lists the devices;
+ * "auto" takes the next device no seat names. It reads nothing.
+ *
+ * seats_udev_rules() writes the udev rules that give each seat its devices
+ * (logind's ID_SEAT, read by systemd's 73-seat-late.rules): every device
+ * tagged "seat" below the card's PCI function, the USB ports, the named
+ * inputs and the sound card. The default seat, seat0, keeps what no rule
+ * gives away, as logind does.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "profile.h"
+
+typedef struct SeatCard {
+        char *sysname;    /* "card0" */
+        char *pci;        /* "0000:01:00.0" */
+        char *id;         /* vendor:device, "10de:0f00" */
+        char *driver;     /* "nouveau", or "" when none is bound */
+        bool boot_vga;    /* the card the firmware showed its screens on */
+} SeatCard;
+
+typedef struct SeatInput {
+        char *sysname;    /* "input5" */
+        char *name;       /* "Logitech USB Keyboard" */
+        char *usb_port;   /* "1-1.2", or NULL: not on USB (PS/2, buttons) */
+        bool keyboard;
+} SeatInput;
+
+typedef struct SeatSound {
+        char *sysname;    /* "card1" */
+        char *id;         /* ALSA's id: "HDMI", "PCH", "NVidia" */
+        char *pci;        /* the PCI function it is, or NULL */
+        char *usb_port;   /* or the USB port it hangs from, or NULL */
+} SeatSound;
+
+typedef struct SeatDevices {
+        SeatCard *cards;  /* by PCI address */
+        size_t n_cards;
+        SeatInput *inputs;
+        size_t n_inputs;
+        SeatSound *sounds;
+        size_t n_sounds;
+} SeatDevices;
+
+/* sysfs: "/sys", or a tree laid out as it is. Missing classes: none found. */
+int seat_devices_probe(const char *sysfs, SeatDevices *ret);
+void seat_devices_done(SeatDevices *d);
+
+/* What one seat gets. */
+typedef struct SeatAssignment {
+        const Seat *seat;
+        const SeatCard *card;
+        char **usb_ports;       /* "1-1.2": every seat-tagged device below them */
+        char **input_names;     /* the Input=name: texts */
+        const SeatSound *sound; /* NULL: none (or, for seat0, what no seat takes) */
+} SeatAssignment;
+
+/* One SeatAssignment a seat, in the profile's order, in *ret (n_seats of
+ * them); or -EINVAL and every problem in *errors (FILE:LINE: ..., with the
+ * devices listed). */
+int seats_assign(const Profile *p, const SeatDevices *dev, SeatAssignment **ret, char ***errors);
+void seat_assignments_free(SeatAssignment *a, size_t n);
+
+/* The rules file (/etc/udev/rules.d/72-hyperion-seats.rules). */
+char *seats_udev_rules(const SeatAssignment *a, size_t n);
+/* One line for people: "card 0000:01:00.0 (nouveau 10de:0f00), inputs on
+ * USB port 1-1.2, sound card1 NVidia (0000:01:00.1)". */
+char *seat_assignment_describe(const SeatAssignment *a);
