@@ -34,6 +34,14 @@ static const char *const live_packages[] = {
         "live-boot", "systemd-sysv", "linux-image-amd64", "zstd", NULL,
 };
 
+/* What dom0's seats need, and only a profile with seats gets: Kodi, cage
+ * (the kiosk compositor it runs full screen in), Mesa's drivers (Kodi
+ * recommends them; the image takes no Recommends), logind's PAM module and
+ * the bus it is reached on. */
+static const char *const seat_packages[] = {
+        "kodi", "cage", "libgl1-mesa-dri", "libpam-systemd", "dbus", NULL,
+};
+
 /* ---- cache --------------------------------------------------------------- */
 
 /* The SHA-256 of a cache entry: a file's, or a folder's (its files' names
@@ -198,14 +206,17 @@ static void control_depends(const Build *b, char ***l) {
         }
 }
 
-/* The profile's, the live system's and what the hyperion packages depend
- * on by name; their libraries come with them at the install stage (they
+/* The profile's, the live system's, the seats' (when it has some) and what
+ * the hyperion packages depend on by name; their libraries come with them at the install stage (they
  * are built meanwhile). */
 char **build_package_list(const Build *b) {
         char **l = strv_copy(b->profile->packages.install);
         for (size_t i = 0; live_packages[i]; i++)
                 if (!strv_contains(l, live_packages[i]))
                         strv_push(&l, live_packages[i]);
+        for (size_t i = 0; b->profile->n_seats && seat_packages[i]; i++)
+                if (!strv_contains(l, seat_packages[i]))
+                        strv_push(&l, seat_packages[i]);
         control_depends(b, &l);
         strv_sort(l);
         return l;

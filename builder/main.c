@@ -193,11 +193,8 @@ int main(int argc, char **argv) {
         _cleanup_(profile_freep) Profile *p = NULL;
         if (profile_load_or_complain(arg_profile ? arg_profile : default_profile, &p) < 0)
                 return 1;
-        /* Said, not hidden: the seats are checked and counted, not made. */
         if (p->n_seats)
-                log_warning("the profile's %zu seat%s checked and counted in dom0's memory, but this hyperion does not install "
-                            "seats yet (no Kodi, no udev rules, no units)",
-                            p->n_seats, p->n_seats == 1 ? " is" : "s are");
+                log_info("the profile has %zu seat%s of dom0: Kodi, cage and Mesa go into the image", p->n_seats, p->n_seats == 1 ? "" : "s");
         if (arg_print_mirror) {
                 _cleanup_free_ char *m = NULL;
                 if (!isempty(p->distribution.mirror))

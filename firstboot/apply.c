@@ -260,6 +260,7 @@ static const StepOps step_ops[_STEP_KIND_MAX] = {
         [STEP_UPDATE_GRUB] = { grub_update },
         [STEP_GUEST_ARCHIVE] = { guest_keep_archive },
         [STEP_GUEST] = { guest_prepare },
+        [STEP_SEAT] = { system_seat },
         [STEP_DONE] = { do_done },
 };
 

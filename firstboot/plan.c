@@ -1296,6 +1296,28 @@ static void system_steps(Plan *plan) {
         }
 }
 
+/* dom0's seats: udev gives each its devices, logind a session of its
+ * account there, systemd starts its application. */
+static void seat_steps(Plan *plan) {
+        const Profile *p = plan->profile;
+        if (!p->n_seats || !plan->seats)
+                return;
+        add_file(plan, SEAT_RULES_FILE, seats_udev_rules(plan->seats, p->n_seats), "each seat's card, inputs and sound (logind's ID_SEAT)");
+        add_file(plan, "/etc/pam.d/" SEAT_PAM_SERVICE, seat_pam_text(), "the seats' sessions, with logind, no password asked");
+        for (size_t i = 0; i < p->n_seats; i++) {
+                const SeatAssignment *a = &plan->seats[i];
+                const Seat *t = a->seat;
+                _cleanup_free_ char *home = xasprintf(SEAT_HOME_FMT, t->head.name);
+                Step *s = add_step(plan, STEP_SEAT, xasprintf("seat %s", t->head.name),
+                                   xasprintf("seat %s: the system account %s (home %s), %s full screen in cage on %s, "
+                                             "hyperion-seat-%s.service enabled",
+                                             t->head.name, t->user, home, t->application, t->head.name, t->head.name));
+                s->seat = a;
+                s->path = xasprintf(SEAT_UNIT_FMT, t->head.name);
+                s->text = seat_unit_text(a);
+        }
+}
+
 static void plan_steps(Plan *plan) {
         storage_steps(plan);
         if (plan->storage_only) {
@@ -1304,6 +1326,7 @@ static void plan_steps(Plan *plan) {
                 return;
         }
         system_steps(plan);
+        seat_steps(plan);
         add_step(plan, STEP_DONE, xstrdup("done"), xstrdup("done: the install is finished"));
 }
 
@@ -1352,6 +1375,9 @@ int plan_make(const Profile *p, const Inventory *inv, const PlanOptions *o, Plan
                 check_memory(plan, errors);
                 choose_nic(plan, errors);
                 check_preconditions(plan, errors);
+                /* The seats' devices, as the disks: found once each, or refused. */
+                if (!plan->storage_only && p->n_seats && seats_assign(p, &inv->seat_devices, &plan->seats, errors) == 0)
+                        plan->n_seats = p->n_seats;
         }
         if ((*errors)[0])
                 return -EINVAL;
@@ -1389,6 +1415,7 @@ void plan_free(Plan *plan) {
         }
         free(plan->steps);
         free(plan->bridge_nics);
+        seat_assignments_free(plan->seats, plan->n_seats);
         free(plan);
 }
 
@@ -1513,13 +1540,16 @@ void plan_print(const Plan *plan, FILE *f) {
                 uint64_t in_seats = 0;
                 for (size_t i = 0; i < p->n_seats; i++)
                         in_seats += p->seats[i]->memory;
-                fprintf(f, "\nseats of dom0 (%s of dom0's %s; not installed by this version yet)\n", format_size(a, in_seats),
-                        format_size(b, p->xen.dom0_memory));
+                fprintf(f, "\nseats of dom0 (%s of dom0's %s)\n", format_size(a, in_seats), format_size(b, p->xen.dom0_memory));
                 for (size_t i = 0; i < p->n_seats; i++) {
                         const Seat *t = p->seats[i];
                         _cleanup_free_ char *inputs = strv_join(t->inputs, ", ");
                         fprintf(f, "  %-12s %s as %s, card %s, input %s, audio %s, memory %s\n", t->head.name, t->application, t->user,
                                 t->card, inputs, t->audio, format_size(a, t->memory));
+                        if (plan->seats) {
+                                _cleanup_free_ char *found = seat_assignment_describe(&plan->seats[i]);
+                                fprintf(f, "  %-12s found: %s\n", "", found);
+                        }
                 }
         }
         fprintf(f, "\nXen: dom0 %s%s, Xen entry %s\n", format_size(a, p->xen.dom0_memory),
@@ -1562,7 +1592,7 @@ void plan_print(const Plan *plan, FILE *f) {
         for (size_t i = 0; i < plan->n_steps; i++) {
                 const Step *s = &plan->steps[i];
                 fprintf(f, "  %3zu  %s\n", i + 1, s->what);
-                for (const char *l = s->kind == STEP_FILE ? s->text : NULL; l && *l;) {
+                for (const char *l = s->kind == STEP_FILE || s->kind == STEP_SEAT ? s->text : NULL; l && *l;) {
                         size_t n = strcspn(l, "\n");
                         fprintf(f, "         |%s%.*s\n", n ? " " : "", (int) n, l);
                         l += n + (l[n] == '\n');

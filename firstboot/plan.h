@@ -104,6 +104,7 @@ typedef enum StepKind {
         STEP_UPDATE_GRUB,  /* grub.cfg, its first entry checked to be Xen */
         STEP_GUEST_ARCHIVE, /* the guest archive copied onto the host (day two's guests) */
         STEP_GUEST,        /* a guest: its volumes, its root filesystem, its xl configuration */
+        STEP_SEAT,         /* a seat of dom0: its account, its application's settings, its unit enabled */
         STEP_DONE,
         _STEP_KIND_MAX,
 } StepKind;
@@ -118,6 +119,7 @@ typedef struct Step {
         ssize_t group; /* the plan group, or -1 */
         ssize_t volume;
         const Domain *domain;
+        const struct SeatAssignment *seat; /* STEP_SEAT */
         char *path;   /* a file or folder of the target, a mount point */
         char *text;   /* a file's text, a setting's value */
         char *var;    /* a setting's variable */
@@ -147,6 +149,8 @@ typedef struct Plan {
         bool reinstall;       /* over an installed hyperion (PlanOptions.previous) */
         char **layout;        /* what this install makes, for its journal (journal.h) */
         char **previous;      /* a reinstall: the installed layout, as it was found */
+        struct SeatAssignment *seats; /* one a profile's seat: its devices (seat.h) */
+        size_t n_seats;
         Step *steps;
         size_t n_steps;
 } Plan;

@@ -162,6 +162,7 @@ void inventory_release(Inventory *inv) {
         free(inv->root_image);
         free(inv->root_image_id);
         free(inv->guest_archive);
+        seat_devices_done(&inv->seat_devices);
         *inv = (Inventory) {};
 }
 
@@ -567,6 +568,8 @@ static void probe_machine(Inventory *inv) {
         if (sumfile && read_full_file(sumfile, &sum, NULL) == 0 && strlen(sum) >= 64)
                 inv->root_image_id = xstrndup(sum, 64);
         inv->guest_archive = live_medium_file("HYPERION_GUEST_ARCHIVE", MEDIUM_GUEST_ARCHIVE);
+        const char *sysfs = getenv("HYPERION_SYSFS");
+        (void) seat_devices_probe(sysfs && *sysfs ? sysfs : "/sys", &inv->seat_devices);
         if (getrandom(&inv->seed, sizeof inv->seed, 0) != (ssize_t) sizeof inv->seed)
                 inv->seed = (uint64_t) time(NULL) ^ ((uint64_t) getpid() << 32);
 }

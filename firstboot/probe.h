@@ -12,7 +12,8 @@
  * holds this very ISO (its volume label and UUID, which the builder wrote
  * into the image: MEDIUM_IDENTITY_FILE). It also reads the machine once
  * for the plan: memory, network cards, the firmware (UEFI or BIOS),
- * device-mapper, the root image and guest archive on the medium.
+ * device-mapper, the root image and guest archive on the medium, the
+ * devices of dom0's seats (from /sys, or the tree HYPERION_SYSFS names).
  * probe_paths() does the same for given block devices or image files
  * (--disk). Nothing here ever opens a disk for writing.
  */
@@ -24,6 +25,7 @@
 #include <sys/types.h>
 
 #include "lvmmeta.h"
+#include "seat.h"
 
 typedef struct ProbedPart {
         unsigned number;
@@ -82,6 +84,7 @@ typedef struct Inventory {
         char *root_image;    /* the live medium's root image, or NULL */
         char *root_image_id; /* its SHA-256 as the builder recorded it, or NULL */
         char *guest_archive; /* the guests' root archive, or NULL */
+        SeatDevices seat_devices; /* graphics cards, inputs, sound cards (seat.h) */
         uint64_t seed;       /* random, for the plan's UUIDs */
 } Inventory;
 

@@ -540,3 +540,75 @@ char *seats_udev_rules(const SeatAssignment *a, size_t n) {
         }
         return strv_join(l, "");
 }
+
+/* ---- The seat's session ------------------------------------------------ */
+
+char *seat_pam_text(void) {
+        return xstrdup("# hyperion: the sessions of dom0's seats (hyperion-seat-*.service): a\n"
+                       "# logind session of the seat's account on its seat. systemd opens it\n"
+                       "# without authenticating anybody; whoever would authenticate through\n"
+                       "# this service is refused.\n"
+                       "auth     required pam_deny.so\n"
+                       "password required pam_deny.so\n"
+                       "account  required pam_unix.so\n"
+                       "session  required pam_unix.so\n"
+                       "session  required pam_systemd.so\n");
+}
+
+char *seat_unit_text(const SeatAssignment *a) {
+        const char *name = a->seat->head.name;
+        bool seat0 = streq(name, "seat0");
+        _cleanup_free_ char *what = seat_assignment_describe(a);
+        _cleanup_free_ char *tty = seat0 ? xasprintf("# seat0 has the virtual terminals: its session takes one of its own.\n"
+                                                     "TTYPath=/dev/tty%d\nEnvironment=XDG_VTNR=%d\nStandardInput=tty-fail\n"
+                                                     "TTYReset=yes\nTTYVHangup=yes\nTTYVTDisallocate=yes\n"
+                                                     "UtmpIdentifier=tty%d\nUtmpMode=user\n",
+                                                     SEAT0_VT, SEAT0_VT, SEAT0_VT)
+                                         : xstrdup("");
+        _cleanup_free_ char *conflicts = seat0 ? xasprintf("Conflicts=getty@tty%d.service\nAfter=getty@tty%d.service\n", SEAT0_VT, SEAT0_VT)
+                                               : xstrdup("");
+        _cleanup_free_ char *home = xasprintf(SEAT_HOME_FMT, name);
+        return xasprintf("# hyperion: seat %s's %s, full screen in cage (a Wayland kiosk compositor),\n"
+                         "# in a logind session of %s on %s: logind hands the session\n"
+                         "# that seat's devices only (udev's ID_SEAT, %s).\n"
+                         "# %s\n"
+                         "[Unit]\n"
+                         "Description=Hyperion seat %s: %s full screen\n"
+                         "Documentation=man:hyperion-firstboot(8)\n"
+                         "After=systemd-user-sessions.service systemd-logind.service hyperion-guests.service\n"
+                         "Wants=systemd-logind.service\n"
+                         "%s"
+                         "StartLimitIntervalSec=0\n"
+                         "\n"
+                         "[Service]\n"
+                         "User=%s\n"
+                         "PAMName=" SEAT_PAM_SERVICE "\n"
+                         "WorkingDirectory=%s\n"
+                         "Environment=XDG_SEAT=%s\n"
+                         "Environment=XDG_SESSION_TYPE=wayland\n"
+                         "Environment=XDG_SESSION_CLASS=user\n"
+                         "%s"
+                         "# Its own sound card through ALSA (no sound server shared between seats).\n"
+                         "ExecStart=/usr/bin/cage -- /usr/bin/kodi --standalone --windowing=wayland --audio-backend=alsa\n"
+                         "Restart=always\n"
+                         "RestartSec=5\n"
+                         "StandardOutput=journal\n"
+                         "StandardError=journal\n"
+                         "\n"
+                         "[Install]\n"
+                         "WantedBy=multi-user.target\n",
+                         name, a->seat->application, a->seat->user, name, SEAT_RULES_FILE, what, name, a->seat->application, conflicts,
+                         a->seat->user, home, name, tty);
+}
+
+char *seat_kodi_settings(const SeatAssignment *a) {
+        /* ALSA's ids are letters, digits, '_' and '-'; anything else is
+         * left out of the XML rather than escaped. */
+        if (!a->sound || !a->sound->id[0] || strspn(a->sound->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(a->sound->id))
+                return NULL;
+        return xasprintf("<settings version=\"2\">\n"
+                         "    <!-- hyperion: this seat's own sound card (its HDMI output) -->\n"
+                         "    <setting id=\"audiooutput.audiodevice\">ALSA:hdmi:CARD=%s,DEV=0</setting>\n"
+                         "</settings>\n",
+                         a->sound->id);
+}

@@ -81,3 +81,22 @@ char *seats_udev_rules(const SeatAssignment *a, size_t n);
 /* One line for people: "card 0000:01:00.0 (nouveau 10de:0f00), inputs on
  * USB port 1-1.2, sound card1 NVidia (0000:01:00.1)". */
 char *seat_assignment_describe(const SeatAssignment *a);
+
+/* Where a seat's account lives: its own home, so its own ~/.kodi (no shared
+ * lock, settings of its own). */
+#define SEAT_HOME_FMT "/var/lib/hyperion/seats/%s"
+/* The PAM service of the seats' sessions (/etc/pam.d/NAME). */
+#define SEAT_PAM_SERVICE "hyperion-seat"
+#define SEAT_UNIT_FMT "/etc/systemd/system/hyperion-seat-%s.service"
+#define SEAT_RULES_FILE "/etc/udev/rules.d/72-hyperion-seats.rules"
+/* seat0's session needs a virtual terminal (it has them; other seats do not). */
+#define SEAT0_VT 7
+
+/* /etc/pam.d/hyperion-seat: a logind session, no password asked. */
+char *seat_pam_text(void);
+/* The seat's unit: its application full screen in cage, in a logind session
+ * of its account on its seat, restarted when it ends, after the guests. */
+char *seat_unit_text(const SeatAssignment *a);
+/* Kodi's guisettings.xml with the seat's sound card as its audio device, or
+ * NULL when the seat has none of its own. */
+char *seat_kodi_settings(const SeatAssignment *a);

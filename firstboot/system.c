@@ -12,6 +12,7 @@
 #include "medium.h"
 #include "mount-util.h"
 #include "run.h"
+#include "seat.h"
 #include "size.h"
 #include "strutil.h"
 
@@ -111,7 +112,25 @@ int system_setting(Target *t, const Step *s) {
         return r < 0 ? r : write_file_under(t->root, s->path + 1, text, 0644);
 }
 
-/* A name's number in the target's own /etc/passwd or /etc/group. */
+/* A name's number in the target's own /etc/passwd or /etc/group (-ENOENT
+ * and nothing said when it has none). */
+static int target_id_lookup(const Target *t, const char *file, const char *name, unsigned *ret) {
+        _cleanup_free_ char *path = path_join(t->root, file), *text = NULL;
+        if (read_full_file(path, &text, NULL) < 0)
+                return -ENOENT;
+        _cleanup_strv_free_ char **lines = strv_split_lines(text);
+        size_t n = strlen(name);
+        for (char **l = lines; *l; l++) {
+                unsigned id;
+                if (strneq(*l, name, n) && (*l)[n] == ':' && sscanf(*l + n + 1, "%*[^:]:%u", &id) == 1) {
+                        *ret = id;
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+/* The same, an error said when there is none. */
 static int target_id(const Target *t, const char *file, const char *name, unsigned *ret) {
         _cleanup_free_ char *path = path_join(t->root, file), *text = NULL;
         if (read_full_file(path, &text, NULL) < 0)
@@ -280,4 +299,64 @@ char *set_shell_variable(const char *old, const char *var, const char *value, co
         strv_consume(&out, xasprintf("%s=\"%s\"", var, value));
         _cleanup_free_ char *body = strv_join(out, "\n");
         return xasprintf("%s\n", body);
+}
+
+/* ---- dom0's seats ----------------------------------------------------------- */
+
+/* A folder of the target owned by the seat's account (made if missing). */
+static int seat_dir(const Target *t, const char *rel, unsigned uid, unsigned gid) {
+        int r = mkdir_under(t->root, rel);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = path_join(t->root, rel);
+        if (chown(path, uid, gid) < 0)
+                return log_error_errno(errno, "cannot give '%s' to its seat's account: %m", path);
+        return 0;
+}
+
+int system_seat(Target *t, const Step *s) {
+        const SeatAssignment *a = s->seat;
+        const Seat *seat = a->seat;
+        _cleanup_free_ char *home = xasprintf(SEAT_HOME_FMT, seat->head.name);
+        unsigned uid, gid;
+        /* Its account, once (a rerun after a power cut finds it made). No
+         * group gives it devices: logind hands its session its seat's. */
+        if (target_id_lookup(t, "etc/passwd", seat->user, &uid) < 0) {
+                _cleanup_free_ char *parent = xstrdup(home);
+                *strrchr(parent, '/') = 0;
+                int r = mkdir_under(t->root, parent);
+                if (r < 0)
+                        return r;
+                _cleanup_free_ char *comment = xasprintf("Hyperion seat %s", seat->head.name);
+                r = in_target(t, (char *[]) { "useradd", "--system", "--user-group", "--create-home", "--home-dir", home, "--shell",
+                                              "/usr/sbin/nologin", "--comment", comment, seat->user, NULL });
+                if (r < 0)
+                        return log_error_errno(r, "cannot make the account '%s' of seat %s", seat->user, seat->head.name);
+        }
+        int r;
+        if ((r = target_id(t, "etc/passwd", seat->user, &uid)) < 0 || (r = target_id(t, "etc/group", seat->user, &gid)) < 0)
+                return r;
+        if ((r = seat_dir(t, home, uid, gid)) < 0)
+                return r;
+        /* Kodi's own settings, in the seat's home: its sound card. */
+        _cleanup_free_ char *settings = seat_kodi_settings(a);
+        if (settings) {
+                _cleanup_free_ char *kodi = path_join(home, ".kodi"), *userdata = path_join(kodi, "userdata"),
+                                    *file = path_join(userdata, "guisettings.xml"), *full = path_join(t->root, file);
+                if ((r = seat_dir(t, kodi, uid, gid)) < 0 || (r = seat_dir(t, userdata, uid, gid)) < 0)
+                        return r;
+                if (access(full, F_OK) < 0) { /* the admin's, once Kodi has saved them: left alone */
+                        if ((r = write_file_under(t->root, file + 1, settings, 0644)) < 0)
+                                return r;
+                        if (chown(full, uid, gid) < 0)
+                                return log_error_errno(errno, "cannot give '%s' to its seat's account: %m", full);
+                }
+        }
+        if ((r = parent_dir(t, s->path)) < 0 || (r = write_file_under(t->root, s->path + 1, s->text, 0644)) < 0)
+                return r;
+        const char *unit = strrchr(s->path, '/') + 1;
+        r = in_target(t, (char *[]) { "systemctl", "enable", (char *) unit, NULL });
+        if (r < 0)
+                return log_error_errno(r, "cannot enable %s", unit);
+        return 0;
 }

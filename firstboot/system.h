@@ -26,6 +26,9 @@ int identity_read_old(Target *t);
 int identity_put_aside(Target *t);
 #define KEPT_IDENTITY_DIR "var/lib/hyperion/kept-identity"
 int system_root_access(Target *t, const Step *s);
+/* A seat of dom0: its account (its own home), its application's settings,
+ * its unit written and enabled. */
+int system_seat(Target *t, const Step *s);
 
 /* A program run in the installed system, in its chroot; output to the debug log. */
 int in_target(const Target *t, char *const *argv);

@@ -55,6 +55,35 @@ static int handler(void *user, const char *section, const char *name, const char
                 } else if (streq(name, "GuestArchive")) {
                         free(inv->guest_archive);
                         inv->guest_archive = field(value);
+                } else if (streq(name, "Card")) {
+                        /* SYSNAME PCI VENDOR:DEVICE DRIVER [boot-vga] */
+                        _cleanup_strv_free_ char **w = strv_split_ws(value);
+                        if (strv_length(w) < 4)
+                                return 0;
+                        SeatDevices *sd = &inv->seat_devices;
+                        sd->cards = xrealloc(sd->cards, (sd->n_cards + 1) * sizeof *sd->cards);
+                        sd->cards[sd->n_cards++] = (SeatCard) { .sysname = xstrdup(w[0]), .pci = xstrdup(w[1]), .id = xstrdup(w[2]),
+                                                               .driver = xstrdup(w[3]), .boot_vga = w[4] && streq(w[4], "boot-vga") };
+                } else if (streq(name, "Input")) {
+                        /* SYSNAME USBPORT|- keyboard|other NAME... */
+                        _cleanup_strv_free_ char **w = strv_split_ws(value);
+                        if (strv_length(w) < 4)
+                                return 0;
+                        const char *nm = strstr(value, w[2]) + strlen(w[2]);
+                        nm += strspn(nm, " \t");
+                        SeatDevices *sd = &inv->seat_devices;
+                        sd->inputs = xrealloc(sd->inputs, (sd->n_inputs + 1) * sizeof *sd->inputs);
+                        sd->inputs[sd->n_inputs++] = (SeatInput) { .sysname = xstrdup(w[0]), .usb_port = field(w[1]),
+                                                                  .keyboard = streq(w[2], "keyboard"), .name = xstrdup(nm) };
+                } else if (streq(name, "Sound")) {
+                        /* SYSNAME ID PCI|- USBPORT|- */
+                        _cleanup_strv_free_ char **w = strv_split_ws(value);
+                        if (strv_length(w) < 4)
+                                return 0;
+                        SeatDevices *sd = &inv->seat_devices;
+                        sd->sounds = xrealloc(sd->sounds, (sd->n_sounds + 1) * sizeof *sd->sounds);
+                        sd->sounds[sd->n_sounds++] = (SeatSound) { .sysname = xstrdup(w[0]), .id = xstrdup(w[1]), .pci = field(w[2]),
+                                                                  .usb_port = field(w[3]) };
                 } else if (streq(name, "Nic")) {
                         /* NAME MAC [wireless]; empty: none */
                         _cleanup_strv_free_ char **w = strv_split_ws(value);
