@@ -238,3 +238,10 @@ e2e:
 	@$(MAKE) --no-print-directory all
 	python3 tests/e2e/e2e.py
 .PHONY: e2e
+
+# dom0's seats (two displays, two USB keyboards, Kodi on each) in qemu.
+e2e-seats:
+	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_E2E)
+	@$(MAKE) --no-print-directory all
+	python3 tests/e2e/seats.py
+.PHONY: e2e-seats

@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""seats.py: `make e2e-seats`, dom0's double media centre in qemu.
+
+The machine of `make e2e` with two display devices (qemu's VGA, the boot
+display, at PCI 00:10.0 and a secondary-vga at 00:11.0) and two USB
+keyboards (xHCI ports 3 and 4: the kernel's 1-3 and 1-4). Its profile is
+profiles/hyperion with no guests (the guests have `make e2e`) and two seats:
+seat0 Card=auto (the boot display) with the keyboard on 1-3, seat1 on
+00:11.0 with the keyboard on 1-4.
+
+Builds the ISO, installs it unattended (the installer's plan must show each
+seat's devices), boots the disks into Xen, then over SSH on dom0:
+loginctl seat-status shows each card and keyboard on its own seat
+(seats-loginctl); both hyperion-seat units are active with cage and Kodi
+running as the seat's account (seats-units); each display, read through
+qemu's monitor (screendump, PNG), shows Kodi's interface and not a console
+or a blank screen: it has at least KODI_COLOURS distinct colours where the
+console picture taken at dom0's login prompt has a handful (seats-screens;
+the PNGs stay in WORK/screens); dom0's memory in use with both running, and
+each seat's share (seats-memory). The time from power-on to both Kodi on
+screen goes to the timing table.
+
+Environment: E2E_WORK (default /var/tmp/hyperion-e2e-seats), E2E_CACHE,
+E2E_BUDGET_MIN (default 70), as `make e2e`. Root is needed.
+"""
+import os
+import re
+import struct
+import sys
+import time
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+os.environ.setdefault("E2E_WORK", "/var/tmp/hyperion-e2e-seats")
+os.environ["E2E_REINSTALL"] = "0"
+os.environ["E2E_SECOND_INSTALL"] = "0"
+os.environ["E2E_LOAD"] = "none"
+
+import e2e  # noqa: E402
+from e2e import T, Run, indent  # noqa: E402
+
+CHECKS = ["iso-build", "seats-plan", "install", "boot-xen", "seats-loginctl", "seats-units", "seats-screens",
+          "seats-memory", "cleanup"]
+e2e.CHECKS[:] = CHECKS
+
+DISPLAYS = [("seat0", "vga0", "VGA", "0x10", "0000:00:10.0"), ("seat1", "vga1", "secondary-vga", "0x11", "0000:00:11.0")]
+KEYBOARDS = [("seat0", 3, "1-3"), ("seat1", 4, "1-4")]
+SEATS_DROPIN = ("# make e2e-seats: the seed's double media centre on the test machine's two\n"
+                "# display devices and two USB keyboards.\n"
+                "[Seat seat0]\nCard=auto\nInput=usb:1-3\n\n"
+                "[Seat seat1]\nCard=00:11.0\nInput=usb:1-4\nAudio=none\n")
+# Kodi's home screen (its background, anti-aliased text and icons) against
+# fbcon's 16 colours or a blank screen's one.
+KODI_COLOURS = 200
+T_KODI = 2400   # from dom0's login to both Kodi on screen, TCG: llvmpipe in a PV dom0 under nested TCG
+
+
+def png_colours(path):
+    """The number of distinct colours of an 8-bit RGB or RGBA PNG (what
+    qemu's screendump writes), decoded here: the standard library has no
+    PNG reader."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path}: not a PNG")
+    pos, idat, width = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        pos += 12 + n
+        if kind == b"IHDR":
+            width, height, depth, ctype = struct.unpack(">IIBB", body[:10])
+            if depth != 8 or ctype not in (2, 6):
+                raise ValueError(f"{path}: colour type {ctype}, depth {depth} not read here")
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        elif kind == b"IEND":
+            break
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    prev = bytearray(stride)
+    colours = set()
+    i = 0
+    for _ in range(height):
+        ftype, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b = prev[x]
+            c = prev[x - bpp] if x >= bpp else 0
+            if ftype == 1:
+                line[x] = (line[x] + a) & 0xFF
+            elif ftype == 2:
+                line[x] = (line[x] + b) & 0xFF
+            elif ftype == 3:
+                line[x] = (line[x] + ((a + b) >> 1)) & 0xFF
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+        for x in range(0, stride, bpp):
+            colours.add(bytes(line[x:x + 3]))
+        prev = line
+    return len(colours)
+
+
+class SeatsRun(Run):
+    def machine(self, name, firmware, log, cpus=2, memory=4096, vars_path=None, ssh_port=None):
+        m = super().machine(name, firmware, log, cpus=cpus, memory=memory, vars_path=vars_path, ssh_port=ssh_port)
+        for _, ident, model, addr, _ in DISPLAYS:
+            m.extra += ["-device", f"{model},id={ident},addr={addr}"]
+        for seat, port, _ in KEYBOARDS:
+            m.extra += ["-device", f"usb-kbd,bus=xhci.0,port={port},id=kbd-{seat}"]
+        return m
+
+    def prepare(self):
+        super().prepare()
+        os.unlink(os.path.join(self.profile, "20-guests.conf"))
+        with open(os.path.join(self.profile, "40-seats.conf"), "w") as f:
+            f.write(SEATS_DROPIN)
+        self.guests = {}
+        self.screens = os.path.join(self.work, "screens")
+        os.makedirs(self.screens, exist_ok=True)
+        for f in os.listdir(self.screens):
+            os.unlink(os.path.join(self.screens, f))
+
+    def install_phase(self):
+        self.say("UEFI machine with two displays and two USB keyboards: unattended install")
+        plan = []
+        ok, evidence, tm = self.install(self.disks, "2-install", self.vars, "uefi-install", plan=plan)
+        for k in ("boot to installer", "install"):
+            if k in tm:
+                self.timing(k, tm[k])
+        self.t_install_done = time.time() - tm.get("reset", 0)
+        text = "\n".join(plan)
+        found = {s: re.search(rf"^\s+found: (card\d+ {pci}[^\r\n]*USB port {port}[^\r\n]*)", text, re.M)
+                 for (s, _, _, _, pci), (_, _, port) in zip(DISPLAYS, KEYBOARDS)}
+        self.ok("seats-plan", all(found.values()),
+                "; ".join(f"{s}: {f.group(1).strip()}" if f else f"{s}: no 'found: card… USB port …' line" for s, f in found.items())
+                + ("" if all(found.values()) else "; the plan's seats:\n"
+                   + indent("\n".join(l for l in text.splitlines() if "seat" in l)[-3000:])))
+        self.result("install", "PASS" if ok else "FAIL", evidence)
+        if ok:
+            self.report_unit = self.guests_units()
+        return ok
+
+    def screendump(self, m, ident, name):
+        path = os.path.join(self.screens, name)
+        if os.path.exists(path):
+            os.unlink(path)
+        m.monitor(f"screendump {path} -f png {ident}")
+        for _ in range(20):
+            if os.path.exists(path) and os.path.getsize(path) > 0:
+                time.sleep(0.5)
+                return path, png_colours(path)
+            time.sleep(0.5)
+        raise RuntimeError(f"qemu wrote no {path}")
+
+    def seats_phase(self):
+        m, info = self.boot_installed("3-first-boot", "first-boot")
+        if "error" in info:
+            self.result("boot-xen", "FAIL", f"after the install, from the disks: {info['error']}")
+            for c in ("seats-loginctl", "seats-units", "seats-screens", "seats-memory"):
+                self.result(c, "FAIL", "dom0 not reached")
+            self.stop(m)
+            return
+        self.result("boot-xen", "PASS", f"OVMF {info['firmware']} at {info['firmware_at']:.0f} s; Xen at {info['xen_at']:.0f} s;"
+                    f" dom0 login prompt at {info['login_at']:.0f} s (log {m.log_path})")
+        m.keep_reading()
+        # The console, as it looks before Kodi: the picture Kodi's is measured against.
+        _, console_colours = self.screendump(m, "vga0", "console.png")
+        self.ssh.for_port(info["port"])
+        up, why = self.ssh.wait("dom0", time.time() + self.left(300))
+        if not up:
+            for c in ("seats-loginctl", "seats-units", "seats-screens", "seats-memory"):
+                self.result(c, "FAIL", f"no SSH to dom0: {why}")
+            self.stop(m)
+            return
+        # Both Kodi on screen: polled on the displays themselves.
+        deadline = time.time() + self.left(T_KODI)
+        seen, colours = {}, {}
+        while time.time() < deadline and len(seen) < len(DISPLAYS):
+            for seat, ident, _, _, _ in DISPLAYS:
+                if seat in seen:
+                    continue
+                path, n = self.screendump(m, ident, f"{seat}.png")
+                colours[seat] = n
+                if n >= KODI_COLOURS:
+                    seen[seat] = m.elapsed()
+                    self.say(f"{seat}: {n} colours on its display at {seen[seat]:.0f} s after power-on ({path})")
+            if len(seen) < len(DISPLAYS):
+                time.sleep(20)
+        units = self.ssh.run("dom0", "for s in seat0 seat1; do echo \"== $s ==\"; systemctl is-active hyperion-seat-$s.service;"
+                                     " ps -o rss=,comm= -u kodi-$s; done; echo '== sessions =='; loginctl list-sessions --no-legend;"
+                                     " echo '== free =='; free -k; echo '== journal =='; journalctl -b -u 'hyperion-seat-*' -n 40 --no-pager")
+        facts = e2e.inside.sections(units[1])
+        status = self.ssh.run("dom0", "for s in seat0 seat1; do echo \"== $s ==\"; loginctl seat-status $s --no-pager --full; done")
+        seats = e2e.inside.sections(status[1])
+        # seats-loginctl: each card and keyboard on its own seat, the other's on neither.
+        bad, good = [], []
+        for (seat, _, _, _, pci), (_, _, port) in zip(DISPLAYS, KEYBOARDS):
+            text = seats.get(seat, "")
+            others = [(p, k) for (s, _, _, _, p), (_, _, k) in zip(DISPLAYS, KEYBOARDS) if s != seat]
+            card = re.search(rf"/{re.escape(pci)}/drm/card\d+", text)
+            kbd = re.search(rf"/{re.escape(port)}/{re.escape(port)}:1\.0/[^\s]*/input/input\d+", text)
+            stray = [x for p, k in others for x in (p, f"/{k}/") if x in text]
+            if card and kbd and not stray:
+                good.append(f"{seat}: {card.group(0).split('/')[-1]} ({pci}) and the keyboard on USB {port}")
+            else:
+                bad.append(f"{seat}: card {pci} {'found' if card else 'missing'}, keyboard on {port}"
+                           f" {'found' if kbd else 'missing'}" + (f", the other seat's {stray} too" if stray else "")
+                           + ":\n" + indent(text.strip()[-1500:] or "(no output)"))
+        self.ok("seats-loginctl", not bad, "; ".join(good) if not bad else "; ".join(bad))
+        # seats-units
+        bad, good = [], []
+        for seat, *_ in DISPLAYS:
+            lines = facts.get(seat, "").strip().splitlines()
+            active = lines[0].strip() if lines else "(nothing)"
+            procs = {l.split()[-1] for l in lines[1:] if l.strip()}
+            if active == "active" and "cage" in procs and any(p.startswith("kodi") for p in procs):
+                good.append(f"{seat}: active, {', '.join(sorted(procs))} as kodi-{seat}")
+            else:
+                bad.append(f"{seat}: {active}, processes of kodi-{seat}: {', '.join(sorted(procs)) or 'none'}")
+        self.ok("seats-units", not bad, "; ".join(good) if not bad else "; ".join(bad)
+                + "\n    sessions:\n" + indent(facts.get("sessions", "").strip())
+                + "\n    journal:\n" + indent(facts.get("journal", "").strip()[-3000:]))
+        # seats-screens
+        both = len(seen) == len(DISPLAYS)
+        ev = "; ".join(f"{s}: {colours.get(s, 0)} colours ({os.path.join(self.screens, s + '.png')})" for s, *_ in DISPLAYS)
+        ev += f"; the console at dom0's login: {console_colours} colours ({os.path.join(self.screens, 'console.png')})"
+        if both:
+            at = max(seen.values())
+            self.timing("power-on -> both Kodi on screen", at)
+            ev += f"; both on screen {at:.0f} s after power-on ({at - info['login_at']:.0f} s after dom0's login prompt)"
+        else:
+            ev += f"; not both Kodi {T_KODI} s after dom0's login (fewer than {KODI_COLOURS} colours)"
+        self.ok("seats-screens", both and console_colours < KODI_COLOURS, ev)
+        # seats-memory: dom0's memory in use, each seat's resident memory.
+        free = facts.get("free", "")
+        mem = re.search(r"^Mem:\s+(\d+)\s+(\d+)\s+(\d+)", free, re.M)
+        shares = {}
+        for seat, *_ in DISPLAYS:
+            rss = [int(l.split()[0]) for l in facts.get(seat, "").strip().splitlines()[1:] if l.split() and l.split()[0].isdigit()]
+            shares[seat] = sum(rss)
+        if mem:
+            total, used, free_kb = (int(x) for x in mem.groups())
+            self.ok("seats-memory", True,
+                    f"dom0: {used // 1024} MiB in use of {total // 1024} MiB, {free_kb // 1024} MiB free, with both seats running; "
+                    + ", ".join(f"{s}: {kb // 1024} MiB resident (cage and Kodi)" for s, kb in shares.items()))
+        else:
+            self.result("seats-memory", "FAIL", "no 'free' output from dom0: " + (units[2] or free[:200]))
+        clean, took, _ = self.ctrl_alt_del(m, "power-off", floor=60)
+        self.say(f"power-off: {'clean' if clean else 'hard'} in {took:.0f} s")
+        self.stop(m)
+
+
+def main():
+    r = SeatsRun()
+
+    def on_signal(signum, frame):
+        raise e2e.Interrupted(e2e.signal.Signals(signum).name)
+
+    for s in (e2e.signal.SIGTERM, e2e.signal.SIGHUP):
+        e2e.signal.signal(s, on_signal)
+    interrupted = None
+    r.prepare()
+    try:
+        if r.build_iso():
+            r.disks_phase()
+            if r.step("install", r.install_phase):
+                r.step("boot-xen", r.seats_phase)
+    except (e2e.Interrupted, KeyboardInterrupt) as e:
+        interrupted = f"interrupted by {e or 'SIGINT'}"
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        interrupted = f"the harness failed: {type(e).__name__}: {e}"
+    finally:
+        for s in (e2e.signal.SIGINT, e2e.signal.SIGTERM, e2e.signal.SIGHUP):
+            e2e.signal.signal(s, e2e.signal.SIG_IGN)
+        r.cleanup()
+    r.cleanup_check()
+    passed = r.report(interrupted)
+    sys.exit(130 if interrupted and interrupted.startswith("interrupted") else (0 if passed else 1))
+
+
+if __name__ == "__main__":
+    main()
