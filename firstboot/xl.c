@@ -18,12 +18,13 @@
 struct XlLogger {
         xentoollog_logger vtable;
         char **errors;
+        bool quiet;   /* a question whose "no" is an answer, not an error */
 };
 
 static void xl_logger_vmessage(xentoollog_logger *logger, xentoollog_level level, int errnoval, const char *context,
                                const char *format, va_list al) {
         XlLogger *l = (XlLogger *) logger;
-        if (level < XTL_ERROR)
+        if (level < XTL_ERROR || l->quiet)
                 return;
         _cleanup_free_ char *msg = xvasprintf(format, al);
         _cleanup_free_ char *full = errnoval >= 0 ? xasprintf("%s: %s", msg, strerror(errnoval)) : xstrdup(msg);
@@ -79,8 +80,12 @@ bool xl_guest(Xl *x, const char *name, XlGuest *ret) {
                  * the pages it holds: a PVH or HVM domain holds a few more
                  * (ACPI tables, special pages: 128M shows as 131128K). */
                 uint64_t target_kb = 0;
+                /* A domain being made or going has none yet (or any more):
+                 * its pages then, and no error said. */
+                x->logger->quiet = true;
                 if (libxl_get_memory_target(x->ctx, id, &target_kb) != 0 || target_kb == 0)
                         target_kb = info.current_memkb;
+                x->logger->quiet = false;
                 *ret = (XlGuest) {
                         .domid = id,
                         .memory = target_kb * KiB,
