@@ -584,9 +584,10 @@ static bool skip_block_device(const char *name) {
 
 int probe_system(Inventory *inv) {
         *inv = (Inventory) {};
-        probe_machine(inv);
-        /* Serials and by-id names come from udev: let it finish with the disks. */
+        /* Serials and by-id names come from udev: let it finish with the
+         * disks, and load the graphics cards' drivers (the seats'), first. */
         (void) run((char *[]) { "udevadm", "settle", "--timeout=60", NULL }, &(RunOptions) { .quiet = true });
+        probe_machine(inv);
         _cleanup_(closedirp) DIR *d = opendir("/sys/block");
         if (!d)
                 return log_error_errno(errno, "cannot list /sys/block: %m");
