@@ -458,7 +458,8 @@ class Run:
             m.start()
             t = time.time()
             grub_select(m, ENTRY_UNATTENDED_SERIAL, timeout=self.left(T["menu"]))
-            m.wait_for(rb"(?:Install|Reinstall) plan for host", self.left(T["installer"]))
+            # A refusal before any plan (a seat's card not found) ends it too.
+            m.wait_for(rb"(?:Install|Reinstall) plan for host|nothing was written", self.left(T["installer"]))
             tm["boot to installer"] = time.time() - t
             self.say(f"{label}: the installer started at {m.elapsed():.0f} s")
             t = time.time()
