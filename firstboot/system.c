@@ -327,6 +327,10 @@ int system_seat(Target *t, const Step *s) {
                 int r = mkdir_under(t->root, parent);
                 if (r < 0)
                         return r;
+                /* Whatever the installer's umask: each account goes through it to its home. */
+                _cleanup_free_ char *full_parent = path_join(t->root, parent);
+                if (chmod(full_parent, 0755) < 0)
+                        return log_error_errno(errno, "cannot make '%s' readable: %m", full_parent);
                 _cleanup_free_ char *comment = xasprintf("Hyperion seat %s", seat->head.name);
                 r = in_target(t, (char *[]) { "useradd", "--system", "--user-group", "--create-home", "--home-dir", home, "--shell",
                                               "/usr/sbin/nologin", "--comment", comment, seat->user, NULL });
