@@ -321,23 +321,22 @@ int system_seat(Target *t, const Step *s) {
         unsigned uid, gid;
         /* Its account, once (a rerun after a power cut finds it made). No
          * group gives it devices: logind hands its session its seat's. */
+        _cleanup_free_ char *parent = xstrdup(home);
+        *strrchr(parent, '/') = 0;
+        int r = mkdir_under(t->root, parent);
+        if (r < 0)
+                return r;
+        /* Whatever the installer's umask: each account goes through it to its home. */
+        _cleanup_free_ char *full_parent = path_join(t->root, parent);
+        if (chmod(full_parent, 0755) < 0)
+                return log_error_errno(errno, "cannot make '%s' readable: %m", full_parent);
         if (target_id_lookup(t, "etc/passwd", seat->user, &uid) < 0) {
-                _cleanup_free_ char *parent = xstrdup(home);
-                *strrchr(parent, '/') = 0;
-                int r = mkdir_under(t->root, parent);
-                if (r < 0)
-                        return r;
-                /* Whatever the installer's umask: each account goes through it to its home. */
-                _cleanup_free_ char *full_parent = path_join(t->root, parent);
-                if (chmod(full_parent, 0755) < 0)
-                        return log_error_errno(errno, "cannot make '%s' readable: %m", full_parent);
                 _cleanup_free_ char *comment = xasprintf("Hyperion seat %s", seat->head.name);
                 r = in_target(t, (char *[]) { "useradd", "--system", "--user-group", "--create-home", "--home-dir", home, "--shell",
                                               "/usr/sbin/nologin", "--comment", comment, seat->user, NULL });
                 if (r < 0)
                         return log_error_errno(r, "cannot make the account '%s' of seat %s", seat->user, seat->head.name);
         }
-        int r;
         if ((r = target_id(t, "etc/passwd", seat->user, &uid)) < 0 || (r = target_id(t, "etc/group", seat->user, &gid)) < 0)
                 return r;
         if ((r = seat_dir(t, home, uid, gid)) < 0)
