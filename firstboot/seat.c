@@ -559,11 +559,14 @@ char *seat_unit_text(const SeatAssignment *a) {
         const char *name = a->seat->head.name;
         bool seat0 = streq(name, "seat0");
         _cleanup_free_ char *what = seat_assignment_describe(a);
-        _cleanup_free_ char *tty = seat0 ? xasprintf("# seat0 has the virtual terminals: its session takes one of its own.\n"
+        _cleanup_free_ char *tty = seat0 ? xasprintf("# seat0 has the virtual terminals: its session takes one of its own,\n"
+                                                     "# brought to the front first (logind makes a session on a VT active\n"
+                                                     "# only while its VT is; cage waits 10 s for that, then gives up).\n"
                                                      "TTYPath=/dev/tty%d\nEnvironment=XDG_VTNR=%d\nStandardInput=tty-fail\n"
                                                      "TTYReset=yes\nTTYVHangup=yes\nTTYVTDisallocate=yes\n"
-                                                     "UtmpIdentifier=tty%d\nUtmpMode=user\n",
-                                                     SEAT0_VT, SEAT0_VT, SEAT0_VT)
+                                                     "UtmpIdentifier=tty%d\nUtmpMode=user\n"
+                                                     "ExecStartPre=+/usr/bin/chvt %d\n",
+                                                     SEAT0_VT, SEAT0_VT, SEAT0_VT, SEAT0_VT)
                                          : xstrdup("");
         _cleanup_free_ char *conflicts = seat0 ? xasprintf("Conflicts=getty@tty%d.service\nAfter=getty@tty%d.service\n", SEAT0_VT, SEAT0_VT)
                                                : xstrdup("");

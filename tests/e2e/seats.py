@@ -18,7 +18,8 @@ qemu's monitor (screendump, PNG), shows Kodi's interface and not a console
 or a blank screen: it has at least KODI_COLOURS distinct colours where the
 console picture taken at dom0's login prompt has a handful (seats-screens;
 the PNGs stay in WORK/screens); dom0's memory in use with both running, and
-each seat's share (seats-memory). The time from power-on to both Kodi on
+each seat's share: its processes' resident memory and its account's cgroup
+(seats-memory). The time from power-on to both Kodi on
 screen goes to the timing table.
 
 Environment: E2E_WORK (default /var/tmp/hyperion-e2e-seats), E2E_CACHE,
@@ -40,7 +41,7 @@ os.environ["E2E_SECOND_INSTALL"] = "0"
 os.environ["E2E_LOAD"] = "none"
 
 import e2e  # noqa: E402
-from e2e import T, Run, indent  # noqa: E402
+from e2e import MiB, T, Run, indent  # noqa: E402
 
 CHECKS = ["iso-build", "seats-plan", "install", "boot-xen", "seats-loginctl", "seats-units", "seats-screens",
           "seats-memory", "cleanup"]
@@ -58,54 +59,43 @@ KODI_COLOURS = 200
 T_KODI = 2400   # from dom0's login to both Kodi on screen, TCG: llvmpipe in a PV dom0 under nested TCG
 
 
-def png_colours(path):
-    """The number of distinct colours of an 8-bit RGB or RGBA PNG (what
-    qemu's screendump writes), decoded here: the standard library has no
-    PNG reader."""
+def read_ppm(path):
+    """(width, height, RGB bytes) of a binary PPM, what qemu's screendump
+    writes by default."""
     with open(path, "rb") as f:
         data = f.read()
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError(f"{path}: not a PNG")
-    pos, idat, width = 8, b"", 0
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        pos += 12 + n
-        if kind == b"IHDR":
-            width, height, depth, ctype = struct.unpack(">IIBB", body[:10])
-            if depth != 8 or ctype not in (2, 6):
-                raise ValueError(f"{path}: colour type {ctype}, depth {depth} not read here")
-            bpp = 3 if ctype == 2 else 4
-        elif kind == b"IDAT":
-            idat += body
-        elif kind == b"IEND":
-            break
-    raw = zlib.decompress(idat)
-    stride = width * bpp
-    prev = bytearray(stride)
-    colours = set()
-    i = 0
-    for _ in range(height):
-        ftype, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
-        i += 1 + stride
-        for x in range(stride):
-            a = line[x - bpp] if x >= bpp else 0
-            b = prev[x]
-            c = prev[x - bpp] if x >= bpp else 0
-            if ftype == 1:
-                line[x] = (line[x] + a) & 0xFF
-            elif ftype == 2:
-                line[x] = (line[x] + b) & 0xFF
-            elif ftype == 3:
-                line[x] = (line[x] + ((a + b) >> 1)) & 0xFF
-            elif ftype == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
-        for x in range(0, stride, bpp):
-            colours.add(bytes(line[x:x + 3]))
-        prev = line
-    return len(colours)
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        if data[pos:pos + 1] == b"#":
+            pos = data.index(b"\n", pos)
+            continue
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    if fields[0] != b"P6" or fields[3] != b"255":
+        raise ValueError(f"{path}: not an 8-bit binary PPM")
+    width, height = int(fields[1]), int(fields[2])
+    return width, height, data[pos + 1:pos + 1 + width * height * 3]
+
+
+def colours(rgb):
+    """The number of distinct colours of RGB bytes."""
+    return len({rgb[i:i + 3] for i in range(0, len(rgb), 3)})
+
+
+def write_png(path, width, height, rgb):
+    """An 8-bit RGB PNG of the picture (filter 0 on every row)."""
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    stride = width * 3
+    raw = b"".join(b"\0" + rgb[y * stride:(y + 1) * stride] for y in range(height))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
 
 
 class SeatsRun(Run):
@@ -149,16 +139,22 @@ class SeatsRun(Run):
         return ok
 
     def screendump(self, m, ident, name):
-        path = os.path.join(self.screens, name)
-        if os.path.exists(path):
-            os.unlink(path)
-        m.monitor(f"screendump {path} -f png {ident}")
-        for _ in range(20):
-            if os.path.exists(path) and os.path.getsize(path) > 0:
+        """The display through qemu's monitor: NAME.png kept, its number of
+        distinct colours returned."""
+        ppm = os.path.join(self.screens, name + ".ppm")
+        if os.path.exists(ppm):
+            os.unlink(ppm)
+        m.monitor(f"screendump {ppm} {ident}")
+        for _ in range(40):
+            if os.path.exists(ppm) and os.path.getsize(ppm) > 0:
                 time.sleep(0.5)
-                return path, png_colours(path)
+                width, height, rgb = read_ppm(ppm)
+                png = os.path.join(self.screens, name + ".png")
+                write_png(png, width, height, rgb)
+                os.unlink(ppm)
+                return png, colours(rgb)
             time.sleep(0.5)
-        raise RuntimeError(f"qemu wrote no {path}")
+        raise RuntimeError(f"qemu wrote no {ppm}")
 
     def seats_phase(self):
         m, info = self.boot_installed("3-first-boot", "first-boot")
@@ -172,7 +168,7 @@ class SeatsRun(Run):
                     f" dom0 login prompt at {info['login_at']:.0f} s (log {m.log_path})")
         m.keep_reading()
         # The console, as it looks before Kodi: the picture Kodi's is measured against.
-        _, console_colours = self.screendump(m, "vga0", "console.png")
+        _, console_colours = self.screendump(m, "vga0", "console")
         self.ssh.for_port(info["port"])
         up, why = self.ssh.wait("dom0", time.time() + self.left(300))
         if not up:
@@ -187,7 +183,7 @@ class SeatsRun(Run):
             for seat, ident, _, _, _ in DISPLAYS:
                 if seat in seen:
                     continue
-                path, n = self.screendump(m, ident, f"{seat}.png")
+                path, n = self.screendump(m, ident, seat)
                 colours[seat] = n
                 if n >= KODI_COLOURS:
                     seen[seat] = m.elapsed()
@@ -195,7 +191,9 @@ class SeatsRun(Run):
             if len(seen) < len(DISPLAYS):
                 time.sleep(20)
         units = self.ssh.run("dom0", "for s in seat0 seat1; do echo \"== $s ==\"; systemctl is-active hyperion-seat-$s.service;"
-                                     " ps -o rss=,comm= -u kodi-$s; done; echo '== sessions =='; loginctl list-sessions --no-legend;"
+                                     " ps -o rss=,comm= -u kodi-$s; done;"
+                                     " for s in seat0 seat1; do echo \"== cg-$s ==\"; cat /sys/fs/cgroup/user.slice/user-$(id -u kodi-$s).slice/memory.current; done;"
+                                     " echo '== sessions =='; loginctl list-sessions --no-legend;"
                                      " echo '== free =='; free -k; echo '== journal =='; journalctl -b -u 'hyperion-seat-*' -n 40 --no-pager")
         facts = e2e.inside.sections(units[1])
         status = self.ssh.run("dom0", "for s in seat0 seat1; do echo \"== $s ==\"; loginctl seat-status $s --no-pager --full; done")
@@ -242,15 +240,19 @@ class SeatsRun(Run):
         # seats-memory: dom0's memory in use, each seat's resident memory.
         free = facts.get("free", "")
         mem = re.search(r"^Mem:\s+(\d+)\s+(\d+)\s+(\d+)", free, re.M)
-        shares = {}
+        shares, cgroups = {}, {}
         for seat, *_ in DISPLAYS:
             rss = [int(l.split()[0]) for l in facts.get(seat, "").strip().splitlines()[1:] if l.split() and l.split()[0].isdigit()]
             shares[seat] = sum(rss)
+            cg = facts.get(f"cg-{seat}", "").strip()
+            cgroups[seat] = int(cg) if cg.isdigit() else None
         if mem:
             total, used, free_kb = (int(x) for x in mem.groups())
             self.ok("seats-memory", True,
                     f"dom0: {used // 1024} MiB in use of {total // 1024} MiB, {free_kb // 1024} MiB free, with both seats running; "
-                    + ", ".join(f"{s}: {kb // 1024} MiB resident (cage and Kodi)" for s, kb in shares.items()))
+                    + ", ".join(f"{s}: {shares[s] // 1024} MiB resident (cage and Kodi, shared pages counted in each),"
+                                f" {cgroups[s] // MiB if cgroups[s] is not None else '?'} MiB in its account's cgroup"
+                                for s in shares))
         else:
             self.result("seats-memory", "FAIL", "no 'free' output from dom0: " + (units[2] or free[:200]))
         clean, took, _ = self.ctrl_alt_del(m, "power-off", floor=60)
