@@ -193,6 +193,7 @@ class SeatsRun(Run):
         units = self.ssh.run("dom0", "for s in seat0 seat1; do echo \"== $s ==\"; systemctl is-active hyperion-seat-$s.service;"
                                      " ps -o rss=,comm= -u kodi-$s; done;"
                                      " for s in seat0 seat1; do echo \"== cg-$s ==\"; cat /sys/fs/cgroup/user.slice/user-$(id -u kodi-$s).slice/memory.current; done;"
+                                     " for s in seat0 seat1; do echo \"== log-$s ==\"; grep -a ' error <' /var/lib/hyperion/seats/$s/.kodi/temp/kodi.log | tail -n 4; done;"
                                      " echo '== sessions =='; loginctl list-sessions --no-legend;"
                                      " echo '== free =='; free -k; echo '== journal =='; journalctl -b -u 'hyperion-seat-*' -n 40 --no-pager")
         facts = e2e.inside.sections(units[1])
@@ -219,8 +220,10 @@ class SeatsRun(Run):
             lines = facts.get(seat, "").strip().splitlines()
             active = lines[0].strip() if lines else "(nothing)"
             procs = {l.split()[-1] for l in lines[1:] if l.strip()}
+            errors = facts.get(f"log-{seat}", "").strip()
             if active == "active" and "cage" in procs and any(p.startswith("kodi") for p in procs):
-                good.append(f"{seat}: active, {', '.join(sorted(procs))} as kodi-{seat}")
+                good.append(f"{seat}: active, {', '.join(sorted(procs))} as kodi-{seat}"
+                            + (f"; Kodi's log says:\n{indent(errors)}\n   " if errors else "; no error in Kodi's log"))
             else:
                 bad.append(f"{seat}: {active}, processes of kodi-{seat}: {', '.join(sorted(procs)) or 'none'}")
         self.ok("seats-units", not bad, "; ".join(good) if not bad else "; ".join(bad)
