@@ -36,15 +36,6 @@ static void closedirp(DIR **d) {
                 closedir(*d);
 }
 
-/* A sysfs attribute, white space stripped; "" when absent. */
-static char *read_attr(const char *dir, const char *attr) {
-        _cleanup_free_ char *p = path_join(dir, attr);
-        char *t = NULL;
-        if (read_full_file(p, &t, NULL) < 0)
-                return xstrdup("");
-        return strstrip(t);
-}
-
 /* A property of udev's database entry of a device ("E:KEY=value" lines). */
 static char *udev_property(const char *db, const char *key) {
         if (!db)
@@ -326,9 +317,9 @@ static int probe_size(ProbedDisk *d, int fd) {
 
 void probe_identity(ProbedDisk *disk, const char *devno) {
         _cleanup_free_ char *sys = xasprintf("/sys/dev/block/%s", devno);
-        set_str(&disk->model, read_attr(sys, "device/model"));
-        set_str(&disk->serial, read_attr(sys, "device/serial"));
-        set_str(&disk->wwn, read_attr(sys, "device/wwid"));
+        set_str(&disk->model, read_attribute(sys, "device/model"));
+        set_str(&disk->serial, read_attribute(sys, "device/serial"));
+        set_str(&disk->wwn, read_attribute(sys, "device/wwid"));
         /* udev knows the ATA serial and WWN, which sysfs does not show. */
         _cleanup_free_ char *dbpath = xasprintf("/run/udev/data/b%s", devno), *db = NULL;
         if (read_full_file(dbpath, &db, NULL) == 0) {
@@ -348,7 +339,7 @@ static char *whole_disk(unsigned maj, unsigned min) {
         _cleanup_free_ char *sys = xasprintf("/sys/dev/block/%u:%u", maj, min);
         _cleanup_free_ char *part = path_join(sys, "partition");
         if (access(part, F_OK) == 0)
-                return read_attr(sys, "../dev");
+                return read_attribute(sys, "../dev");
         return xasprintf("%u:%u", maj, min);
 }
 
@@ -359,7 +350,7 @@ static char *whole_disk_of_devno(dev_t d) {
 /* The whole disk a loop device's backing file lives on, or the loop itself. */
 static char *under_loop(unsigned maj, unsigned min) {
         _cleanup_free_ char *sys = xasprintf("/sys/dev/block/%u:%u", maj, min);
-        _cleanup_free_ char *backing = read_attr(sys, "loop/backing_file");
+        _cleanup_free_ char *backing = read_attribute(sys, "loop/backing_file");
         struct stat st;
         if (!isempty(backing) && stat(backing, &st) == 0)
                 return whole_disk_of_devno(st.st_dev);
@@ -472,7 +463,7 @@ static void probe_in_use(ProbedDisk *d, char *const *loops_over_it) {
                                 if (e->d_name[0] == '.')
                                         continue;
                                 _cleanup_free_ char *dmdir = xasprintf("/sys/block/%s/dm", e->d_name);
-                                _cleanup_free_ char *name = read_attr(dmdir, "name");
+                                _cleanup_free_ char *name = read_attribute(dmdir, "name");
                                 strv_consume(&d->in_use, isempty(name) ? xasprintf("%s holds it", e->d_name)
                                                                        : xasprintf("%s (%s) is active on it", e->d_name, name));
                         }
@@ -489,10 +480,10 @@ static char **loops_over(const struct stat *st) {
                 if (!startswith(e->d_name, "loop"))
                         continue;
                 _cleanup_free_ char *sys = path_join("/sys/block", e->d_name);
-                _cleanup_free_ char *backing = read_attr(sys, "loop/backing_file");
+                _cleanup_free_ char *backing = read_attribute(sys, "loop/backing_file");
                 struct stat bs;
                 if (!isempty(backing) && stat(backing, &bs) == 0 && bs.st_dev == st->st_dev && bs.st_ino == st->st_ino)
-                        strv_consume(&l, read_attr(sys, "dev"));
+                        strv_consume(&l, read_attribute(sys, "dev"));
         }
         return l;
 }
@@ -530,7 +521,7 @@ static void probe_nics(Inventory *inv) {
                 }
                 bool xen = target && endswith(target, "/xen-backend");
                 if (name[0] != '.' && access(dev, F_OK) == 0 && !xen) {
-                        _cleanup_free_ char *mac = read_attr(dir, "address");
+                        _cleanup_free_ char *mac = read_attribute(dir, "address");
                         inventory_add_nic(inv, name, mac, access(wl, F_OK) == 0 || access(phy, F_OK) == 0);
                 }
                 free(list[i]);
@@ -604,14 +595,14 @@ int probe_system(Inventory *inv) {
         for (char **n = names; *n; n++) {
                 _cleanup_free_ char *sys = path_join("/sys/block", *n);
                 _cleanup_free_ char *devpath = path_join("/dev", *n);
-                _cleanup_free_ char *sectors = read_attr(sys, "size");
+                _cleanup_free_ char *sectors = read_attribute(sys, "size");
                 if (strtoull(sectors, NULL, 10) == 0)
                         continue; /* an empty card reader or drive */
 
                 ProbedDisk *disk = inventory_add(inv);
                 disk_init(disk, devpath, *n);
-                _cleanup_free_ char *removable = read_attr(sys, "removable"), *rot = read_attr(sys, "queue/rotational");
-                _cleanup_free_ char *devno = read_attr(sys, "dev");
+                _cleanup_free_ char *removable = read_attribute(sys, "removable"), *rot = read_attribute(sys, "queue/rotational");
+                _cleanup_free_ char *devno = read_attribute(sys, "dev");
                 unsigned ma = 0, mi = 0;
                 if (sscanf(devno, "%u:%u", &ma, &mi) == 2)
                         disk->devno = makedev(ma, mi);

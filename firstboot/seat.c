@@ -14,15 +14,6 @@
 #include "log.h"
 #include "strutil.h"
 
-/* A sysfs attribute, white space stripped; "" when absent. */
-static char *attr(const char *dir, const char *name) {
-        _cleanup_free_ char *p = path_join(dir, name);
-        char *t = NULL;
-        if (read_full_file(p, &t, NULL) < 0)
-                return xstrdup("");
-        return strstrip(t);
-}
-
 /* The last component of what the link dir/name points to, or "". */
 static char *link_base(const char *dir, const char *name) {
         _cleanup_free_ char *p = path_join(dir, name);
@@ -129,7 +120,7 @@ static void probe_cards(const char *sysfs, SeatDevices *out) {
                 const char *base = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
                 if (!streq(subsystem, "pci") || !is_pci_address(base))
                         continue; /* a virtual card (simpledrm, Xen's own): no seat's */
-                _cleanup_free_ char *vendor = attr(dev, "vendor"), *device = attr(dev, "device"), *boot = attr(dev, "boot_vga");
+                _cleanup_free_ char *vendor = read_attribute(dev, "vendor"), *device = read_attribute(dev, "device"), *boot = read_attribute(dev, "boot_vga");
                 out->cards = xrealloc(out->cards, (out->n_cards + 1) * sizeof *out->cards);
                 out->cards[out->n_cards++] = (SeatCard) {
                         .sysname = xstrdup(*n),
@@ -155,7 +146,7 @@ static void probe_inputs(const char *sysfs, SeatDevices *out) {
                 _cleanup_free_ char *real = class_real(sysfs, "input", *n, NULL);
                 if (!real)
                         continue;
-                _cleanup_free_ char *name = attr(real, "name"), *caps = path_join(real, "capabilities"), *ev = attr(caps, "ev");
+                _cleanup_free_ char *name = read_attribute(real, "name"), *caps = path_join(real, "capabilities"), *ev = read_attribute(caps, "ev");
                 out->inputs = xrealloc(out->inputs, (out->n_inputs + 1) * sizeof *out->inputs);
                 out->inputs[out->n_inputs++] = (SeatInput) {
                         .sysname = xstrdup(*n),
@@ -172,7 +163,7 @@ static void probe_sounds(const char *sysfs, SeatDevices *out) {
                 _cleanup_free_ char *real = class_real(sysfs, "sound", *n, NULL), *dev = class_real(sysfs, "sound", *n, "device");
                 if (!real)
                         continue;
-                _cleanup_free_ char *id = attr(real, "id");
+                _cleanup_free_ char *id = read_attribute(real, "id");
                 const char *base = dev ? (strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev) : "";
                 out->sounds = xrealloc(out->sounds, (out->n_sounds + 1) * sizeof *out->sounds);
                 out->sounds[out->n_sounds++] = (SeatSound) {

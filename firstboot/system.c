@@ -132,19 +132,12 @@ static int target_id_lookup(const Target *t, const char *file, const char *name,
 
 /* The same, an error said when there is none. */
 static int target_id(const Target *t, const char *file, const char *name, unsigned *ret) {
-        _cleanup_free_ char *path = path_join(t->root, file), *text = NULL;
-        if (read_full_file(path, &text, NULL) < 0)
+        _cleanup_free_ char *path = path_join(t->root, file);
+        if (access(path, R_OK) < 0)
                 return log_error_errno(ENOENT, "the new system has no '%s'", file);
-        _cleanup_strv_free_ char **lines = strv_split_lines(text);
-        size_t n = strlen(name);
-        for (char **l = lines; *l; l++) {
-                unsigned id;
-                if (strneq(*l, name, n) && (*l)[n] == ':' && sscanf(*l + n + 1, "%*[^:]:%u", &id) == 1) {
-                        *ret = id;
-                        return 0;
-                }
-        }
-        return log_error_errno(ENOENT, "the new system's %s has no '%s'", file, name);
+        if (target_id_lookup(t, file, name, ret) < 0)
+                return log_error_errno(ENOENT, "the new system's %s has no '%s'", file, name);
+        return 0;
 }
 
 int system_dir(Target *t, const Step *s) {

@@ -210,6 +210,14 @@ char *argv_to_display(char *const *argv) {
         return strv_join(q, " ");
 }
 
+char *read_attribute(const char *dir, const char *name) {
+        _cleanup_free_ char *p = path_join(dir, name);
+        char *t = NULL;
+        if (read_full_file(p, &t, NULL) < 0)
+                return xstrdup("");
+        return strstrip(t);
+}
+
 int read_full_file(const char *path, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)

@@ -51,6 +51,9 @@ char *argv_to_display(char *const *argv);
 
 /* Read a whole file into a NUL-terminated buffer. Returns 0 or -errno. */
 int read_full_file(const char *path, char **ret, size_t *ret_size);
+/* The text of dir/name (a sysfs attribute), white space stripped; "" when
+ * it cannot be read. */
+char *read_attribute(const char *dir, const char *name);
 /* Write text to root/rel atomically, logging an error that names the file. */
 int write_file_under(const char *root, const char *rel, const char *text, int mode);
 /* Write data to path atomically (temporary file, fsync, rename). */

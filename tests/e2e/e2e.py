@@ -1425,9 +1425,9 @@ class Run:
         return counts["FAIL"] == 0
 
 
-def main():
-    r = Run()
-
+def run_main(r, body):
+    """Prepare r, run body(r), then clean up, check the cleanup and report,
+    whatever happened (a signal, a harness bug); exits with the verdict."""
     def on_signal(signum, frame):
         raise Interrupted(signal.Signals(signum).name)
 
@@ -1436,18 +1436,7 @@ def main():
     interrupted = None
     r.prepare()
     try:
-        if r.build_iso():
-            r.step("iso-clean", r.iso_clean)
-            r.start_reinstall_build()
-            r.bios_boots()
-            r.join_reinstall_build()
-            r.disks_phase()
-            if r.step("install", r.install_phase):
-                r.step("boot-xen", r.installed_phase)
-            r.offline_checks()
-            r.step("reinstall", r.reinstall_phase)
-            if not r.second_install_thread:
-                r.step("host-identity-second-install", r.second_install_phase)
+        body(r)
     except (Interrupted, KeyboardInterrupt) as e:
         interrupted = f"interrupted by {e or 'SIGINT'}"
         print(f"\n{interrupted}: stopping qemu, detaching loop devices", flush=True)
@@ -1464,5 +1453,22 @@ def main():
     sys.exit(130 if interrupted and interrupted.startswith("interrupted") else (0 if passed else 1))
 
 
+def chain(r):
+    """The whole chain: build, BIOS boots, install, Xen boots, day two,
+    offline checks, reinstall, second install."""
+    if r.build_iso():
+        r.step("iso-clean", r.iso_clean)
+        r.start_reinstall_build()
+        r.bios_boots()
+        r.join_reinstall_build()
+        r.disks_phase()
+        if r.step("install", r.install_phase):
+            r.step("boot-xen", r.installed_phase)
+        r.offline_checks()
+        r.step("reinstall", r.reinstall_phase)
+        if not r.second_install_thread:
+            r.step("host-identity-second-install", r.second_install_phase)
+
+
 if __name__ == "__main__":
-    main()
+    run_main(Run(), chain)

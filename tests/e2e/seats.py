@@ -269,35 +269,12 @@ class SeatsRun(Run):
         self.stop(m)
 
 
-def main():
-    r = SeatsRun()
-
-    def on_signal(signum, frame):
-        raise e2e.Interrupted(e2e.signal.Signals(signum).name)
-
-    for s in (e2e.signal.SIGTERM, e2e.signal.SIGHUP):
-        e2e.signal.signal(s, on_signal)
-    interrupted = None
-    r.prepare()
-    try:
-        if r.build_iso():
-            r.disks_phase()
-            if r.step("install", r.install_phase):
-                r.step("boot-xen", r.seats_phase)
-    except (e2e.Interrupted, KeyboardInterrupt) as e:
-        interrupted = f"interrupted by {e or 'SIGINT'}"
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        interrupted = f"the harness failed: {type(e).__name__}: {e}"
-    finally:
-        for s in (e2e.signal.SIGINT, e2e.signal.SIGTERM, e2e.signal.SIGHUP):
-            e2e.signal.signal(s, e2e.signal.SIG_IGN)
-        r.cleanup()
-    r.cleanup_check()
-    passed = r.report(interrupted)
-    sys.exit(130 if interrupted and interrupted.startswith("interrupted") else (0 if passed else 1))
+def seats(r):
+    if r.build_iso():
+        r.disks_phase()
+        if r.step("install", r.install_phase):
+            r.step("boot-xen", r.seats_phase)
 
 
 if __name__ == "__main__":
-    main()
+    e2e.run_main(SeatsRun(), seats)
