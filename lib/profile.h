@@ -243,8 +243,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Profile *, profile_free)
 void profile_print(const Profile *p, FILE *f);
 
 /* The smallest EFI system partition (see profile-validate.c). */
-/* What a seat's Kodi takes of dom0's memory unless its Memory= says: an
- * estimate (Kodi's GBM window, software rendering), to be measured in qemu. */
+/* What a seat's Kodi takes of dom0's memory unless its Memory= says:
+ * make e2e-seats measured 205 MiB in the seat's account's cgroup (cage and
+ * Kodi's home screen, Mesa's llvmpipe, 1280x800), with room for more. */
 #define SEAT_MEMORY_DEFAULT (UINT64_C(256) << 20)
 /* dom0's own, beside its seats: the toolstack, xenconsoled, the guests' backends. */
 #define DOM0_BASE_MEMORY (UINT64_C(512) << 20)
