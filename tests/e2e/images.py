@@ -88,14 +88,14 @@ class Resources:
         p = run(["losetup", "--list", "--json", "--output", "NAME,BACK-FILE"], check=False)
         try:
             for d in json.loads(p.stdout or b"{}").get("loopdevices", []):
-                if (d.get("back-file") or "").startswith(self.workdir):
+                if (d.get("back-file") or "").startswith(self.workdir.rstrip("/") + "/"):
                     out.append(f"loop device {d['name']} on {d['back-file']}")
         except ValueError:
             pass
         with open("/proc/self/mounts") as f:
             for line in f:
                 mp = line.split()[1]
-                if mp.startswith(self.workdir):
+                if mp.startswith(self.workdir.rstrip("/") + "/"):
                     out.append(f"mount on {mp}")
         return out
 
