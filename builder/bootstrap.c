@@ -207,8 +207,8 @@ static void control_depends(const Build *b, char ***l) {
 }
 
 /* The profile's, the live system's, the seats' (when it has some) and what
- * the hyperion packages depend on by name; their libraries come with them at the install stage (they
- * are built meanwhile). */
+ * the hyperion packages depend on by name; their libraries come with them
+ * at the install stage (they are built meanwhile). */
 char **build_package_list(const Build *b) {
         char **l = strv_copy(b->profile->packages.install);
         for (size_t i = 0; live_packages[i]; i++)

@@ -24,12 +24,6 @@ static void add_error(char ***errors, const char *fmt, ...) {
         va_end(ap);
 }
 
-/* "FILE:LINE: " of a key, for the errors a value of the profile causes. */
-static char *at(const SectionHead *h, const char *kind, const char *key) {
-        Loc l = profile_where(h, kind, key);
-        return l.line ? xasprintf("%s:%u: ", l.file, l.line) : xasprintf("%s: ", strempty(l.file));
-}
-
 /* ---- matching --------------------------------------------------------------- */
 
 bool disk_matches(const Disk *want, const ProbedDisk *have) {
@@ -170,7 +164,7 @@ static void layout_disk(Plan *plan, PlanDisk *pd, char ***errors) {
                 if (x->size.rest)
                         rest = &pd->parts[i];
                 else if (__builtin_add_overflow(fixed, x->size.bytes, &fixed)) {
-                        _cleanup_free_ char *where = at(&x->head, "Partition", "Size");
+                        _cleanup_free_ char *where = profile_at(&x->head, "Partition", "Size");
                         add_error(errors, "%sthe partitions of disk '%s' add up to more than 16E with '%s' (no disk is that large)",
                                   where, d->head.name, x->head.name);
                         return;
@@ -504,7 +498,7 @@ static void reinstall_groups(Plan *plan, char *const *previous, char ***errors) 
                         continue;
                 pg->reuse = true;
                 if (word_u64(vw, 2) != pg->vg->extent_size) {
-                        _cleanup_free_ char *where = at(&pg->vg->head, "VolumeGroup", "ExtentSize");
+                        _cleanup_free_ char *where = profile_at(&pg->vg->head, "VolumeGroup", "ExtentSize");
                         add_error(errors, "%svolume group '%s' is preserved with extents of %s, and the profile gives %s: a group's "
                                           "extent size cannot change",
                                   where, name, format_size(a, word_u64(vw, 2)), format_size(b, pg->vg->extent_size));
@@ -525,8 +519,8 @@ static void reinstall_groups(Plan *plan, char *const *previous, char ***errors) 
                         else if (v->size > v->old_size)
                                 v->state = VOLUME_GROW;
                         else {
-                                _cleanup_free_ char *where = v->volume ? at(&v->volume->head, "Volume", "Size")
-                                                                       : at(&v->domain->head, "Domain", v->format == FS_SWAP ? "Swap" : "Disk");
+                                _cleanup_free_ char *where = v->volume ? profile_at(&v->volume->head, "Volume", "Size")
+                                                                       : profile_at(&v->domain->head, "Domain", v->format == FS_SWAP ? "Swap" : "Disk");
                                 add_error(errors, "%svolume %s is %s, and the profile makes it %s: a preserved volume is never "
                                                   "shrunk (its filesystem would be cut)",
                                           where, id, format_size_human(a, v->old_size), format_size_human(b, v->size));
@@ -668,8 +662,8 @@ static void plan_groups(Plan *plan, char ***errors) {
                         /* Whole extents; each size and the sum checked. */
                         uint64_t up;
                         if (__builtin_add_overflow(v->size, e - 1, &up) || __builtin_add_overflow(pg->used, up / e * e, &pg->used)) {
-                                _cleanup_free_ char *where = v->volume ? at(&v->volume->head, "Volume", "Size")
-                                                                       : at(&v->domain->head, "Domain",
+                                _cleanup_free_ char *where = v->volume ? profile_at(&v->volume->head, "Volume", "Size")
+                                                                       : profile_at(&v->domain->head, "Domain",
                                                                             v->format == FS_SWAP ? "Swap" : "Disk");
                                 add_error(errors, "%sthe volumes of volume group '%s' add up to more than 16E with '%s' (no disk is that large)",
                                           where, pg->vg->head.name, v->name);
@@ -691,13 +685,13 @@ static void check_memory(Plan *plan, char ***errors) {
         uint64_t guests = 0;
         for (size_t i = 0; i < p->n_domains; i++)
                 if (__builtin_add_overflow(guests, p->domains[i]->memory, &guests)) {
-                        _cleanup_free_ char *where = at(&p->domains[i]->head, "Domain", "Memory");
+                        _cleanup_free_ char *where = profile_at(&p->domains[i]->head, "Domain", "Memory");
                         add_error(errors, "%sthe guests' memory adds up to more than 16E with '%s' (no machine has that much)", where,
                                   p->domains[i]->head.name);
                         return;
                 }
         if (__builtin_add_overflow(p->xen.dom0_memory, guests, &plan->memory_needed)) {
-                _cleanup_free_ char *where = at(&p->xen.head, "Xen", "Dom0Memory");
+                _cleanup_free_ char *where = profile_at(&p->xen.head, "Xen", "Dom0Memory");
                 add_error(errors, "%sdom0's and the guests' memory add up to more than 16E", where);
                 return;
         }
@@ -739,14 +733,14 @@ void plan_choose_nics(const Profile *p, const Inventory *inv, const ProbedNic **
                 return;
         _cleanup_free_ char *list = plan_nic_list(inv);
         if (!*nic && !streq(n->interface, "auto")) {
-                _cleanup_free_ char *where = at(&n->head, "Network", "Interface");
+                _cleanup_free_ char *where = profile_at(&n->head, "Network", "Interface");
                 add_error(errors, "%sthis machine has no network card '%s' for the bridge %s (it has: %s)", where, n->interface, n->bridge,
                           list);
         }
         for (size_t i = 0; i < p->n_bridges; i++)
                 if (!nics[i]) {
                         const Bridge *b = p->bridges[i];
-                        _cleanup_free_ char *where = at(&b->head, "Bridge", "Interface");
+                        _cleanup_free_ char *where = profile_at(&b->head, "Bridge", "Interface");
                         add_error(errors, "%sthis machine has no %snetwork card '%s' for the bridge %s (it has: %s)", where,
                                   streq(b->interface, "auto") ? "free wired " : "", b->interface, b->head.name, list);
                 }

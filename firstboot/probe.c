@@ -560,7 +560,7 @@ static void probe_machine(Inventory *inv) {
                 inv->root_image_id = xstrndup(sum, 64);
         inv->guest_archive = live_medium_file("HYPERION_GUEST_ARCHIVE", MEDIUM_GUEST_ARCHIVE);
         const char *sysfs = getenv("HYPERION_SYSFS");
-        (void) seat_devices_probe(sysfs && *sysfs ? sysfs : "/sys", &inv->seat_devices);
+        seat_devices_probe(sysfs && *sysfs ? sysfs : "/sys", &inv->seat_devices);
         if (getrandom(&inv->seed, sizeof inv->seed, 0) != (ssize_t) sizeof inv->seed)
                 inv->seed = (uint64_t) time(NULL) ^ ((uint64_t) getpid() << 32);
 }

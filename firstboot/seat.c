@@ -175,12 +175,11 @@ static void probe_sounds(const char *sysfs, SeatDevices *out) {
         }
 }
 
-int seat_devices_probe(const char *sysfs, SeatDevices *ret) {
+void seat_devices_probe(const char *sysfs, SeatDevices *ret) {
         *ret = (SeatDevices) {};
         probe_cards(sysfs, ret);
         probe_inputs(sysfs, ret);
         probe_sounds(sysfs, ret);
-        return 0;
 }
 
 void seat_devices_done(SeatDevices *d) {
@@ -266,12 +265,13 @@ static bool card_matches(const SeatCard *c, const char *spec) {
         return streq(c->driver, spec);
 }
 
-_printf_(3, 4) static void add_error(char ***errors, Loc l, const char *fmt, ...) {
+/* An error at the seat's KEY= line (FILE:LINE: ...). */
+_printf_(4, 5) static void add_error(char ***errors, const SectionHead *seat, const char *key, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        _cleanup_free_ char *msg = xvasprintf(fmt, ap);
+        _cleanup_free_ char *msg = xvasprintf(fmt, ap), *where = profile_at(seat, "Seat", key);
         va_end(ap);
-        strv_consume(errors, l.line ? xasprintf("%s:%u: %s", l.file, l.line, msg) : xasprintf("%s: %s", l.file, msg));
+        strv_consume(errors, xasprintf("%s%s", where, msg));
 }
 
 static void assign_cards(const Profile *p, const SeatDevices *dev, SeatAssignment *a, char ***errors) {
@@ -281,7 +281,6 @@ static void assign_cards(const Profile *p, const SeatDevices *dev, SeatAssignmen
                 const Seat *t = p->seats[i];
                 if (streq(t->card, "auto"))
                         continue;
-                Loc l = profile_where(&t->head, "Seat", "Card");
                 size_t found = 0;
                 for (size_t c = 0; c < dev->n_cards; c++)
                         if (card_matches(&dev->cards[c], t->card)) {
@@ -289,15 +288,15 @@ static void assign_cards(const Profile *p, const SeatDevices *dev, SeatAssignmen
                                 a[i].card = &dev->cards[c];
                         }
                 if (found == 0)
-                        add_error(errors, l, "seat %s: no graphics card matches Card=%s; the machine's cards: %s", t->head.name, t->card, list);
+                        add_error(errors, &t->head, "Card", "seat %s: no graphics card matches Card=%s; the machine's cards: %s", t->head.name, t->card, list);
                 else if (found > 1) {
-                        add_error(errors, l, "seat %s: Card=%s matches %zu graphics cards: name one by its PCI address; the machine's cards: %s",
+                        add_error(errors, &t->head, "Card", "seat %s: Card=%s matches %zu graphics cards: name one by its PCI address; the machine's cards: %s",
                                   t->head.name, t->card, found, list);
                         a[i].card = NULL;
                 }
                 for (size_t j = 0; a[i].card && j < i; j++)
                         if (a[j].card == a[i].card)
-                                add_error(errors, l, "seat %s: Card=%s is %s, which seat %s takes too", t->head.name, t->card, a[i].card->pci,
+                                add_error(errors, &t->head, "Card", "seat %s: Card=%s is %s, which seat %s takes too", t->head.name, t->card, a[i].card->pci,
                                           p->seats[j]->head.name);
         }
         /* Then "auto", the default seat first: it gets the card the
@@ -326,7 +325,7 @@ static void assign_cards(const Profile *p, const SeatDevices *dev, SeatAssignmen
                                 pick = &dev->cards[c];
                 }
                 if (!pick)
-                        add_error(errors, profile_where(&t->head, "Seat", "Card"),
+                        add_error(errors, &t->head, "Card",
                                   "seat %s: Card=auto, but no graphics card is left for it; the machine's cards: %s", t->head.name, list);
                 a[i].card = pick;
         }
@@ -350,7 +349,6 @@ static void assign_inputs(const Profile *p, const SeatDevices *dev, SeatAssignme
         /* The ports named, then the names, then "auto". */
         for (size_t i = 0; i < p->n_seats; i++) {
                 const Seat *t = p->seats[i];
-                Loc l = profile_where(&t->head, "Seat", "Input");
                 for (char **in = t->inputs; *in; in++) {
                         if (!startswith(*in, "usb:"))
                                 continue;
@@ -359,20 +357,19 @@ static void assign_inputs(const Profile *p, const SeatDevices *dev, SeatAssignme
                         for (size_t k = 0; k < dev->n_inputs; k++)
                                 any |= usb_port_within(dev->inputs[k].usb_port, port);
                         if (!any) {
-                                add_error(errors, l, "seat %s: no input device is on USB port %s; the machine's inputs: %s", t->head.name, port, list);
+                                add_error(errors, &t->head, "Input", "seat %s: no input device is on USB port %s; the machine's inputs: %s", t->head.name, port, list);
                                 continue;
                         }
                         for (size_t j = 0; j < p->n_seats; j++)
                                 for (char **q = a[j].usb_ports; *q; q++)
                                         if (usb_port_within(port, *q) || usb_port_within(*q, port))
-                                                add_error(errors, l, "seat %s: USB port %s and seat %s's %s are one within the other", t->head.name,
+                                                add_error(errors, &t->head, "Input", "seat %s: USB port %s and seat %s's %s are one within the other", t->head.name,
                                                           port, p->seats[j]->head.name, *q);
                         strv_push(&a[i].usb_ports, port);
                 }
         }
         for (size_t i = 0; i < p->n_seats; i++) {
                 const Seat *t = p->seats[i];
-                Loc l = profile_where(&t->head, "Seat", "Input");
                 for (char **in = t->inputs; *in; in++) {
                         if (!startswith(*in, "name:"))
                                 continue;
@@ -392,14 +389,14 @@ static void assign_inputs(const Profile *p, const SeatDevices *dev, SeatAssignme
                                         first = d;
                                 long owner = d->usb_port ? port_owner_of(a, p->n_seats, d->usb_port) : -1;
                                 if (owner >= 0 && (size_t) owner != i)
-                                        add_error(errors, l, "seat %s: Input=name:%s is on USB port %s, which seat %s takes", t->head.name, text,
+                                        add_error(errors, &t->head, "Input", "seat %s: Input=name:%s is on USB port %s, which seat %s takes", t->head.name, text,
                                                   d->usb_port, p->seats[owner]->head.name);
                         }
                         if (!first)
-                                add_error(errors, l, "seat %s: no input device's name holds '%s'; the machine's inputs: %s", t->head.name, text, list);
+                                add_error(errors, &t->head, "Input", "seat %s: no input device's name holds '%s'; the machine's inputs: %s", t->head.name, text, list);
                         else if (strv_length(where) > 1) {
                                 _cleanup_free_ char *w = strv_join(where, ", ");
-                                add_error(errors, l,
+                                add_error(errors, &t->head, "Input",
                                           "seat %s: Input=name:%s matches %zu devices (%s): name them by their USB port (usb:PORT); the machine's "
                                           "inputs: %s",
                                           t->head.name, text, strv_length(where), w, list);
@@ -426,7 +423,7 @@ static void assign_inputs(const Profile *p, const SeatDevices *dev, SeatAssignme
                                 pick = d->usb_port;
                 }
                 if (!pick)
-                        add_error(errors, profile_where(&t->head, "Seat", "Input"),
+                        add_error(errors, &t->head, "Input",
                                   "seat %s: Input=auto, but no USB keyboard is left for it; the machine's inputs: %s", t->head.name, list);
                 else
                         strv_push(&a[i].usb_ports, pick);
@@ -442,7 +439,6 @@ static void assign_sounds(const Profile *p, const SeatDevices *dev, SeatAssignme
         _cleanup_free_ char *list = sounds_list(dev);
         for (size_t i = 0; i < p->n_seats; i++) {
                 const Seat *t = p->seats[i];
-                Loc l = profile_where(&t->head, "Seat", "Audio");
                 if (streq(t->audio, "none"))
                         continue;
                 if (streq(t->audio, "auto")) {
@@ -457,12 +453,12 @@ static void assign_sounds(const Profile *p, const SeatDevices *dev, SeatAssignme
                         if (pci ? dev->sounds[k].pci && streq(dev->sounds[k].pci, pci) : strcasecmp(dev->sounds[k].id, t->audio) == 0)
                                 a[i].sound = &dev->sounds[k];
                 if (!a[i].sound)
-                        add_error(errors, l, "seat %s: no sound card matches Audio=%s; the machine's sound cards: %s", t->head.name, t->audio, list);
+                        add_error(errors, &t->head, "Audio", "seat %s: no sound card matches Audio=%s; the machine's sound cards: %s", t->head.name, t->audio, list);
         }
         for (size_t i = 0; i < p->n_seats; i++)
                 for (size_t j = 0; j < i; j++)
                         if (a[i].sound && a[i].sound == a[j].sound)
-                                add_error(errors, profile_where(&p->seats[i]->head, "Seat", "Audio"), "seat %s: sound card %s is seat %s's too",
+                                add_error(errors, &p->seats[i]->head, "Audio", "seat %s: sound card %s is seat %s's too",
                                           p->seats[i]->head.name, a[i].sound->sysname, p->seats[j]->head.name);
 }
 

@@ -58,7 +58,7 @@ typedef struct SeatDevices {
 } SeatDevices;
 
 /* sysfs: "/sys", or a tree laid out as it is. Missing classes: none found. */
-int seat_devices_probe(const char *sysfs, SeatDevices *ret);
+void seat_devices_probe(const char *sysfs, SeatDevices *ret);
 void seat_devices_done(SeatDevices *d);
 
 /* What one seat gets. */

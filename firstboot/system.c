@@ -329,8 +329,10 @@ int system_seat(Target *t, const Step *s) {
                                               "/usr/sbin/nologin", "--comment", comment, seat->user, NULL });
                 if (r < 0)
                         return log_error_errno(r, "cannot make the account '%s' of seat %s", seat->user, seat->head.name);
+                if ((r = target_id(t, "etc/passwd", seat->user, &uid)) < 0)
+                        return r;
         }
-        if ((r = target_id(t, "etc/passwd", seat->user, &uid)) < 0 || (r = target_id(t, "etc/group", seat->user, &gid)) < 0)
+        if ((r = target_id(t, "etc/group", seat->user, &gid)) < 0)
                 return r;
         if ((r = seat_dir(t, home, uid, gid)) < 0)
                 return r;

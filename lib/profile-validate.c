@@ -31,6 +31,11 @@ Loc profile_where(const SectionHead *h, const char *kind, const char *key) {
         return h->loc;
 }
 
+char *profile_at(const SectionHead *h, const char *kind, const char *key) {
+        Loc l = profile_where(h, kind, key);
+        return l.line ? xasprintf("%s:%u: ", l.file, l.line) : xasprintf("%s: ", strempty(l.file));
+}
+
 /* Where key was set, else the section line, else the profile as a whole. */
 static Loc where(ParseState *s, const SectionHead *h, SectionKind kind, const char *key) {
         if (key) {

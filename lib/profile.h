@@ -254,6 +254,9 @@ void profile_print(const Profile *p, FILE *f);
 /* Where KEY of a section of kind KIND ("Partition") was set, or the
  * [Section] line when it was not (for the plan's messages). */
 Loc profile_where(const SectionHead *h, const char *kind, const char *key);
+/* "FILE:LINE: " of that key (else of its section, else "FILE: "), to put
+ * before a message about it. */
+char *profile_at(const SectionHead *h, const char *kind, const char *key);
 
 /* Lookups by name; NULL when absent. */
 Disk *profile_find_disk(const Profile *p, const char *name);

@@ -4,6 +4,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,4 +30,17 @@ static inline Profile *load_src_profile(const char *rel) {
         _cleanup_strv_free_ char **errors = NULL;
         assert_int_equal(profile_load(dir, &p, &errors), 0);
         return p;
+}
+
+/* Does got equal the golden file REL of the source tree? With
+ * HYPERION_UPDATE_GOLDEN set, REL is written with got first. A difference
+ * is said ("WHAT differs from REL; got: ..."). */
+static inline bool golden_equal(const char *rel, const char *got, const char *what) {
+        _cleanup_free_ char *path = src_path(rel), *want = NULL;
+        if (getenv("HYPERION_UPDATE_GOLDEN"))
+                assert_int_equal(write_file_atomic(path, got, strlen(got), 0644), 0);
+        if (read_full_file(path, &want, NULL) == 0 && streq(got, want))
+                return true;
+        print_error("%s differs from %s; got:\n%s\n", what, rel, got);
+        return false;
 }
