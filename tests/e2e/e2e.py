@@ -138,6 +138,32 @@ def human(n):
     return f"{n}B"
 
 
+def strip_seats(folder):
+    """The profile's [Seat] sections taken out of its files (and a file
+    left with none of its own sections removed)."""
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if not name.endswith(".conf") or not os.path.isfile(path):
+            continue
+        with open(path) as f:
+            lines = f.read().splitlines(keepends=True)
+        kept, skip, sections, cut = [], False, 0, 0
+        for line in lines:
+            if line.startswith("["):
+                skip = line.startswith("[Seat ")
+                sections += 1
+                cut += skip
+            if not skip:
+                kept.append(line)
+        if not cut:
+            continue
+        if cut == sections:
+            os.unlink(path)
+        else:
+            with open(path, "w") as f:
+                f.write("".join(kept))
+
+
 def indent(text, prefix="    | "):
     return "\n".join(prefix + line for line in text.splitlines())
 
@@ -269,6 +295,9 @@ class Run:
         # A key of this run's own, and the profile with it for root.
         self.ssh = inside.Ssh(os.path.join(self.work, "ssh"))
         shutil.copytree(self.profile_src, self.profile)
+        # The test machine has neither of the seed's graphics cards: the
+        # seats are make e2e-seats's, on qemu's display devices.
+        strip_seats(self.profile)
         with open(os.path.join(self.profile, "99-e2e-ssh.conf"), "w") as f:
             f.write("# make e2e: root's key of this test run, on dom0 and in every guest.\n"
                     f"[Host]\nRootAuthorizedKeys={self.ssh.public}\n")
