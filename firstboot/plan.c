@@ -1294,13 +1294,18 @@ static void system_steps(Plan *plan) {
  * account there, systemd starts its application. */
 static void seat_steps(Plan *plan) {
         const Profile *p = plan->profile;
-        if (!p->n_seats || !plan->seats)
+        size_t installed = 0;
+        for (size_t i = 0; plan->seats && i < p->n_seats; i++)
+                installed += !plan->seats[i].missing;
+        if (!installed)
                 return;
         add_file(plan, SEAT_RULES_FILE, seats_udev_rules(plan->seats, p->n_seats), "each seat's card, inputs and sound (logind's ID_SEAT)");
         add_file(plan, "/etc/pam.d/" SEAT_PAM_SERVICE, seat_pam_text(), "the seats' sessions, with logind, no password asked");
         for (size_t i = 0; i < p->n_seats; i++) {
                 const SeatAssignment *a = &plan->seats[i];
                 const Seat *t = a->seat;
+                if (a->missing)
+                        continue;
                 _cleanup_free_ char *home = xasprintf(SEAT_HOME_FMT, t->head.name);
                 Step *s = add_step(plan, STEP_SEAT, xasprintf("seat %s", t->head.name),
                                    xasprintf("seat %s: the system account %s (home %s), %s full screen in cage on %s, "
@@ -1369,7 +1374,8 @@ int plan_make(const Profile *p, const Inventory *inv, const PlanOptions *o, Plan
                 check_memory(plan, errors);
                 choose_nic(plan, errors);
                 check_preconditions(plan, errors);
-                /* The seats' devices, as the disks: found once each, or refused. */
+                /* The seats' devices: found once each, a seat whose devices
+                 * are not there left out, a device taken twice refused. */
                 if (!plan->storage_only && p->n_seats && seats_assign(p, &inv->seat_devices, &plan->seats, errors) == 0)
                         plan->n_seats = p->n_seats;
         }
@@ -1540,7 +1546,9 @@ void plan_print(const Plan *plan, FILE *f) {
                         _cleanup_free_ char *inputs = strv_join(t->inputs, ", ");
                         fprintf(f, "  %-12s %s as %s, card %s, input %s, audio %s, memory %s\n", t->head.name, t->application, t->user,
                                 t->card, inputs, t->audio, format_size(a, t->memory));
-                        if (plan->seats) {
+                        if (plan->seats && plan->seats[i].missing)
+                                fprintf(f, "  %-12s left out, the host installed without it: %s\n", "", plan->seats[i].missing);
+                        else if (plan->seats) {
                                 _cleanup_free_ char *found = seat_assignment_describe(&plan->seats[i]);
                                 fprintf(f, "  %-12s found: %s\n", "", found);
                         }

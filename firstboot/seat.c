@@ -210,6 +210,7 @@ void seat_assignments_free(SeatAssignment *a, size_t n) {
         for (size_t i = 0; a && i < n; i++) {
                 strv_free(a[i].usb_ports);
                 strv_free(a[i].input_names);
+                free(a[i].missing);
         }
         free(a);
 }
@@ -274,6 +275,18 @@ _printf_(4, 5) static void add_error(char ***errors, const SectionHead *seat, co
         strv_consume(errors, xasprintf("%s%s", where, msg));
 }
 
+/* A device the seat names is not on this machine: the seat is left out
+ * (the first reason kept, FILE:LINE: ...), the host installed without it. */
+_printf_(4, 5) static void leave_out(SeatAssignment *a, const SectionHead *seat, const char *key, const char *fmt, ...) {
+        if (a->missing)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *msg = xvasprintf(fmt, ap), *where = profile_at(seat, "Seat", key);
+        va_end(ap);
+        a->missing = xasprintf("%s%s", where, msg);
+}
+
 static void assign_cards(const Profile *p, const SeatDevices *dev, SeatAssignment *a, char ***errors) {
         _cleanup_free_ char *list = cards_list(dev);
         /* Named cards first, so that "auto" takes what they leave. */
@@ -288,7 +301,7 @@ static void assign_cards(const Profile *p, const SeatDevices *dev, SeatAssignmen
                                 a[i].card = &dev->cards[c];
                         }
                 if (found == 0)
-                        add_error(errors, &t->head, "Card", "seat %s: no graphics card matches Card=%s; the machine's cards: %s", t->head.name, t->card, list);
+                        leave_out(&a[i], &t->head, "Card", "seat %s: no graphics card matches Card=%s; the machine's cards: %s", t->head.name, t->card, list);
                 else if (found > 1) {
                         add_error(errors, &t->head, "Card", "seat %s: Card=%s matches %zu graphics cards: name one by its PCI address; the machine's cards: %s",
                                   t->head.name, t->card, found, list);
@@ -325,8 +338,8 @@ static void assign_cards(const Profile *p, const SeatDevices *dev, SeatAssignmen
                                 pick = &dev->cards[c];
                 }
                 if (!pick)
-                        add_error(errors, &t->head, "Card",
-                                  "seat %s: Card=auto, but no graphics card is left for it; the machine's cards: %s", t->head.name, list);
+                        leave_out(&a[i], &t->head, "Card", "seat %s: Card=auto, but no graphics card is left for it; the machine's cards: %s", t->head.name,
+                                  list);
                 a[i].card = pick;
         }
 }
@@ -357,7 +370,8 @@ static void assign_inputs(const Profile *p, const SeatDevices *dev, SeatAssignme
                         for (size_t k = 0; k < dev->n_inputs; k++)
                                 any |= usb_port_within(dev->inputs[k].usb_port, port);
                         if (!any) {
-                                add_error(errors, &t->head, "Input", "seat %s: no input device is on USB port %s; the machine's inputs: %s", t->head.name, port, list);
+                                leave_out(&a[i], &t->head, "Input", "seat %s: no input device is on USB port %s; the machine's inputs: %s", t->head.name, port,
+                                          list);
                                 continue;
                         }
                         for (size_t j = 0; j < p->n_seats; j++)
@@ -393,7 +407,8 @@ static void assign_inputs(const Profile *p, const SeatDevices *dev, SeatAssignme
                                                   d->usb_port, p->seats[owner]->head.name);
                         }
                         if (!first)
-                                add_error(errors, &t->head, "Input", "seat %s: no input device's name holds '%s'; the machine's inputs: %s", t->head.name, text, list);
+                                leave_out(&a[i], &t->head, "Input", "seat %s: no input device's name holds '%s'; the machine's inputs: %s", t->head.name, text,
+                                          list);
                         else if (strv_length(where) > 1) {
                                 _cleanup_free_ char *w = strv_join(where, ", ");
                                 add_error(errors, &t->head, "Input",
@@ -423,8 +438,8 @@ static void assign_inputs(const Profile *p, const SeatDevices *dev, SeatAssignme
                                 pick = d->usb_port;
                 }
                 if (!pick)
-                        add_error(errors, &t->head, "Input",
-                                  "seat %s: Input=auto, but no USB keyboard is left for it; the machine's inputs: %s", t->head.name, list);
+                        leave_out(&a[i], &t->head, "Input", "seat %s: Input=auto, but no USB keyboard is left for it; the machine's inputs: %s", t->head.name,
+                                  list);
                 else
                         strv_push(&a[i].usb_ports, pick);
         }
@@ -453,7 +468,8 @@ static void assign_sounds(const Profile *p, const SeatDevices *dev, SeatAssignme
                         if (pci ? dev->sounds[k].pci && streq(dev->sounds[k].pci, pci) : strcasecmp(dev->sounds[k].id, t->audio) == 0)
                                 a[i].sound = &dev->sounds[k];
                 if (!a[i].sound)
-                        add_error(errors, &t->head, "Audio", "seat %s: no sound card matches Audio=%s; the machine's sound cards: %s", t->head.name, t->audio, list);
+                        leave_out(&a[i], &t->head, "Audio", "seat %s: no sound card matches Audio=%s; the machine's sound cards: %s", t->head.name, t->audio,
+                                  list);
         }
         for (size_t i = 0; i < p->n_seats; i++)
                 for (size_t j = 0; j < i; j++)
@@ -477,6 +493,16 @@ int seats_assign(const Profile *p, const SeatDevices *dev, SeatAssignment **ret,
                 seat_assignments_free(a, p->n_seats);
                 return -EINVAL;
         }
+        /* A seat left out takes nothing: its devices stay with seat0. */
+        for (size_t i = 0; i < p->n_seats; i++)
+                if (a[i].missing) {
+                        a[i].card = NULL;
+                        a[i].sound = NULL;
+                        strv_free(a[i].usb_ports);
+                        strv_free(a[i].input_names);
+                        a[i].usb_ports = xcalloc(1, sizeof(char *));
+                        a[i].input_names = xcalloc(1, sizeof(char *));
+                }
         *ret = a;
         return 0;
 }
@@ -503,6 +529,8 @@ char *seats_udev_rules(const SeatAssignment *a, size_t n) {
                       "# them \"seat\", and before its 73-seat-late.rules, which hands ID_SEAT down to\n"
                       "# their children. seat0 keeps every device no rule gives away.\n");
         for (size_t i = 0; i < n; i++) {
+                if (a[i].missing)
+                        continue;
                 const char *seat = a[i].seat->head.name;
                 _cleanup_free_ char *what = seat_assignment_describe(&a[i]);
                 strv_consume(&l, xasprintf("\n# %s: %s\n", seat, what));

@@ -8,9 +8,11 @@
  * its sound cards (ALSA id, the PCI function or USB port they are on). The
  * sysfs root is a parameter, so that the tests give a tree of their own.
  *
- * seats_assign() matches the profile's seats with those devices, as the
- * planner matches disks: a Card=, Input= or Audio= that matches nothing, or
- * more than one device, is refused with a message that lists the devices;
+ * seats_assign() matches the profile's seats with those devices. A Card=,
+ * Input= or Audio= that matches more than one device, or a device two seats
+ * take, is refused with a message that lists the devices. A seat whose
+ * device is not on the machine at all (the profile's GT620 in a test
+ * machine) is left out, with its reason: the host is installed without it.
  * "auto" takes the next device no seat names. It reads nothing.
  *
  * seats_udev_rules() writes the udev rules that give each seat its devices
@@ -68,11 +70,12 @@ typedef struct SeatAssignment {
         char **usb_ports;       /* "1-1.2": every seat-tagged device below them */
         char **input_names;     /* the Input=name: texts */
         const SeatSound *sound; /* NULL: none (or, for seat0, what no seat takes) */
+        char *missing;          /* left out: why (FILE:LINE: ..., the devices listed); it takes nothing */
 } SeatAssignment;
 
 /* One SeatAssignment a seat, in the profile's order, in *ret (n_seats of
- * them); or -EINVAL and every problem in *errors (FILE:LINE: ..., with the
- * devices listed). */
+ * them, those left out with their reason); or -EINVAL and every problem in
+ * *errors (FILE:LINE: ..., with the devices listed). */
 int seats_assign(const Profile *p, const SeatDevices *dev, SeatAssignment **ret, char ***errors);
 void seat_assignments_free(SeatAssignment *a, size_t n);
 

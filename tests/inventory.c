@@ -17,6 +17,7 @@ typedef struct State {
         ProbedDisk *cur;
         char *cur_section;
         int error;
+        bool cards, inputs, sounds;   /* the file's own lines replaced the defaults */
 } State;
 
 static bool yes(const char *v) {
@@ -28,6 +29,39 @@ static uint64_t size_or_die(State *s, const char *v) {
         if (parse_size(v, &r) < 0)
                 s->error = -EINVAL;
         return r;
+}
+
+/* The machine's Card=, Input= and Sound= lines: the first of each kind
+ * replaces the default machine's (the seed's); an empty one leaves none. */
+static void own_devices(State *s, const char *name) {
+        SeatDevices *sd = &s->inv->seat_devices;
+        if (streq(name, "Card") && !s->cards) {
+                s->cards = true;
+                for (size_t i = 0; i < sd->n_cards; i++) {
+                        free(sd->cards[i].sysname);
+                        free(sd->cards[i].pci);
+                        free(sd->cards[i].id);
+                        free(sd->cards[i].driver);
+                }
+                sd->n_cards = 0;
+        } else if (streq(name, "Input") && !s->inputs) {
+                s->inputs = true;
+                for (size_t i = 0; i < sd->n_inputs; i++) {
+                        free(sd->inputs[i].sysname);
+                        free(sd->inputs[i].name);
+                        free(sd->inputs[i].usb_port);
+                }
+                sd->n_inputs = 0;
+        } else if (streq(name, "Sound") && !s->sounds) {
+                s->sounds = true;
+                for (size_t i = 0; i < sd->n_sounds; i++) {
+                        free(sd->sounds[i].sysname);
+                        free(sd->sounds[i].id);
+                        free(sd->sounds[i].pci);
+                        free(sd->sounds[i].usb_port);
+                }
+                sd->n_sounds = 0;
+        }
 }
 
 static char *field(const char *v) {
@@ -58,6 +92,9 @@ static int handler(void *user, const char *section, const char *name, const char
                 } else if (streq(name, "Card")) {
                         /* SYSNAME PCI VENDOR:DEVICE DRIVER [boot-vga] */
                         _cleanup_strv_free_ char **w = strv_split_ws(value);
+                        own_devices(s, name);
+                        if (!w[0])
+                                return 1;
                         if (strv_length(w) < 4)
                                 return 0;
                         SeatDevices *sd = &inv->seat_devices;
@@ -67,6 +104,9 @@ static int handler(void *user, const char *section, const char *name, const char
                 } else if (streq(name, "Input")) {
                         /* SYSNAME USBPORT|- keyboard|other NAME... */
                         _cleanup_strv_free_ char **w = strv_split_ws(value);
+                        own_devices(s, name);
+                        if (!w[0])
+                                return 1;
                         if (strv_length(w) < 4)
                                 return 0;
                         const char *nm = strstr(value, w[2]) + strlen(w[2]);
@@ -78,6 +118,9 @@ static int handler(void *user, const char *section, const char *name, const char
                 } else if (streq(name, "Sound")) {
                         /* SYSNAME ID PCI|- USBPORT|- */
                         _cleanup_strv_free_ char **w = strv_split_ws(value);
+                        own_devices(s, name);
+                        if (!w[0])
+                                return 1;
                         if (strv_length(w) < 4)
                                 return 0;
                         SeatDevices *sd = &inv->seat_devices;
@@ -213,6 +256,20 @@ int inventory_load(const char *path, Inventory *inv, InventoryOptions *opts) {
         inventory_add_nic(inv, "enp1s0", "52:54:00:12:34:56", false);
         *opts = (InventoryOptions) { .profile = xstrdup("profiles/hyperion") };
         State s = { .inv = inv, .opts = opts };
+        /* The seed's seat devices (profiles/hyperion's seats): the board's
+         * Intel graphics and the GT620, their HDMI sound, two USB keyboards. */
+        static const char *const seed[][2] = {
+                { "Card", "card0 0000:00:02.0 8086:0152 i915 boot-vga" },
+                { "Card", "card1 0000:01:00.0 10de:0f00 nouveau" },
+                { "Sound", "card0 PCH 0000:00:1b.0 -" },
+                { "Sound", "card1 NVidia 0000:01:00.1 -" },
+                { "Input", "input0 - other Power Button" },
+                { "Input", "input5 1-1 keyboard Logitech USB Keyboard" },
+                { "Input", "input7 1-2 keyboard Dell KB216 Wired Keyboard" },
+        };
+        for (size_t i = 0; i < sizeof seed / sizeof *seed; i++)
+                handler(&s, "Machine", seed[i][0], seed[i][1]);
+        s.cards = s.inputs = s.sounds = false;
         int r = ini_parse(path, handler, &s);
         free(s.cur_section);
         if (r != 0)

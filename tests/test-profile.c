@@ -39,15 +39,8 @@ static void test_hyperion_golden(void **state) {
         assert_int_equal(r, 0);
 
         _cleanup_free_ char *got = print_to_string(p);
-        _cleanup_free_ char *want = read_src("tests/expected/hyperion.profile");
-        if (!streq(got, want)) {
-                FILE *f = fopen("hyperion.profile.got", "we");
-                if (f) {
-                        fputs(got, f);
-                        fclose(f);
-                }
-                fail_msg("normalised profile differs from tests/expected/hyperion.profile (see hyperion.profile.got)");
-        }
+        if (!golden_equal("tests/expected/hyperion.profile", got, "the normalised profiles/hyperion"))
+                fail();
 
         /* The seed's machine, as the issue asks. */
         assert_string_equal(p->distribution.suite, "trixie");

@@ -201,7 +201,18 @@ static char *outcome(const char *seats) {
                 text = xasprintf("error: %s\n", j);
         } else {
                 assert_null(errors[0]);
-                text = seats_udev_rules(a, p->n_seats);
+                _cleanup_free_ char *rules = seats_udev_rules(a, p->n_seats);
+                _cleanup_strv_free_ char **out = xcalloc(1, sizeof(char *));
+                strv_push(&out, rules);
+                for (size_t i = 0; i < p->n_seats; i++)
+                        if (a[i].missing) {
+                                /* It takes nothing: its devices stay with seat0. */
+                                assert_null(a[i].card);
+                                assert_null(a[i].sound);
+                                assert_null(a[i].usb_ports[0]);
+                                strv_consume(&out, xasprintf("left out: %s\n", a[i].missing));
+                        }
+                text = strv_join(out, "");
         }
         seat_assignments_free(a, p->n_seats);
         seat_devices_done(&d);
@@ -227,7 +238,9 @@ static void test_golden_seats(void **state) {
         /* By PCI address (short form), vendor:device, and by name. */
         golden("by-address", "[Seat seat0]\nCard=00:02.0\nInput=name:Dell KB216\nAudio=0000:00:1b.0\n\n"
                              "[Seat seat1]\nCard=10de:0f00\nInput=usb:1-1.2\nInput=usb:1-1.4\nAudio=NVidia\n");
-        /* Refusals, each at its line, with the devices listed. */
+        /* Refusals (a device two seats take, a name that matches several)
+         * and seats left out (a device not there), each at its line, with
+         * the devices listed. */
         golden("no-card", "[Seat seat0]\nCard=radeon\n");
         golden("same-card", "[Seat seat0]\nCard=nouveau\n\n[Seat seat1]\nCard=01:00.0\n");
         golden("no-card-left", "[Seat seat0]\nCard=auto\n\n[Seat seat1]\nCard=auto\n\n[Seat seat2]\nCard=auto\n");

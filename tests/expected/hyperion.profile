@@ -1,5 +1,5 @@
 # profile 'hyperion', normalised: every key, defaults filled in
-# read from: profile.conf 10-disks.conf 20-guests.conf
+# read from: profile.conf 10-disks.conf 20-guests.conf 30-seats.conf
 # Mirror= empty: the mirror named by the build machine's apt sources
 # SourceDateEpoch= empty: the date of the mirror's Release file
 
@@ -210,3 +210,19 @@ Filesystem=ext4
 Autostart=yes
 Overlay=
 Packages=
+
+[Seat seat0]
+Card=i915
+Input=auto
+Audio=PCH
+Application=kodi
+User=kodi-seat0
+Memory=256M
+
+[Seat seat1]
+Card=nouveau
+Input=auto
+Audio=auto
+Application=kodi
+User=kodi-seat1
+Memory=256M
