@@ -157,6 +157,30 @@ static void probe_inputs(const char *sysfs, SeatDevices *out) {
         }
 }
 
+/* Does the sound card on device dev have an HDMI (or DisplayPort) output:
+ * one of its HD-audio codecs (dev/hdaudioCnDm) bound to an HDMI codec
+ * driver (snd_hda_codec_hdmi; intelhdmi, nvhdmi... in newer kernels)? */
+static bool has_hdmi_codec(const char *dev) {
+        DIR *d = dev ? opendir(dev) : NULL;
+        if (!d)
+                return false;
+        bool hdmi = false;
+        for (struct dirent *e; !hdmi && (e = readdir(d));) {
+                if (!startswith(e->d_name, "hdaudioC"))
+                        continue;
+                _cleanup_free_ char *link = xasprintf("%s/%s/driver", dev, e->d_name);
+                char target[PATH_MAX];
+                ssize_t n = readlink(link, target, sizeof target - 1);
+                if (n <= 0)
+                        continue;
+                target[n] = 0;
+                const char *base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+                hdmi = strstr(base, "hdmi") != NULL;
+        }
+        closedir(d);
+        return hdmi;
+}
+
 static void probe_sounds(const char *sysfs, SeatDevices *out) {
         _cleanup_strv_free_ char **names = class_entries(sysfs, "sound", "card");
         for (char **n = names; *n; n++) {
@@ -171,6 +195,7 @@ static void probe_sounds(const char *sysfs, SeatDevices *out) {
                         .id = TAKE_PTR(id),
                         .pci = is_pci_address(base) ? xstrdup(base) : NULL,
                         .usb_port = usb_port_of(dev ? dev : real),
+                        .hdmi = has_hdmi_codec(dev),
                 };
         }
 }
@@ -624,9 +649,17 @@ char *seat_kodi_settings(const SeatAssignment *a) {
          * left out of the XML rather than escaped. */
         if (!a->sound || !a->sound->id[0] || strspn(a->sound->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(a->sound->id))
                 return NULL;
+        /* Its first HDMI output where it has one (the seat's screen), else
+         * the card's own default device. */
+        if (a->sound->hdmi)
+                return xasprintf("<settings version=\"2\">\n"
+                                 "    <!-- hyperion: this seat's own sound card, its HDMI output -->\n"
+                                 "    <setting id=\"audiooutput.audiodevice\">ALSA:hdmi:CARD=%s,DEV=0</setting>\n"
+                                 "</settings>\n",
+                                 a->sound->id);
         return xasprintf("<settings version=\"2\">\n"
-                         "    <!-- hyperion: this seat's own sound card (its HDMI output) -->\n"
-                         "    <setting id=\"audiooutput.audiodevice\">ALSA:hdmi:CARD=%s,DEV=0</setting>\n"
+                         "    <!-- hyperion: this seat's own sound card (it has no HDMI output) -->\n"
+                         "    <setting id=\"audiooutput.audiodevice\">ALSA:sysdefault:CARD=%s</setting>\n"
                          "</settings>\n",
                          a->sound->id);
 }

@@ -48,6 +48,7 @@ typedef struct SeatSound {
         char *id;         /* ALSA's id: "HDMI", "PCH", "NVidia" */
         char *pci;        /* the PCI function it is, or NULL */
         char *usb_port;   /* or the USB port it hangs from, or NULL */
+        bool hdmi;        /* an HD-audio HDMI codec: Kodi plays to its hdmi: device */
 } SeatSound;
 
 typedef struct SeatDevices {

@@ -93,6 +93,21 @@ static void input(const char *devdir, const char *name, const char *label, const
         put(e, ev);
 }
 
+/* An HD-audio codec on the bus hdaudio, bound to driver. */
+static void hda_codec(const char *dir, const char *driver) {
+        mkdirs(dir);
+        _cleanup_free_ char *drv_dir = xasprintf("bus/hdaudio/drivers/%s", driver), *up = xstrdup("../");
+        mkdirs(drv_dir);
+        for (const char *c = dir; *c; c++)
+                if (*c == '/') {
+                        char *t = xasprintf("%s../", up);
+                        free(up);
+                        up = t;
+                }
+        _cleanup_free_ char *drv = xasprintf("%s%s", up, drv_dir), *link = xasprintf("%s/driver", dir);
+        link_to(drv, link);
+}
+
 static int setup(void **state) {
         (void) state;
         assert_non_null(mkdtemp(sysfs));
@@ -108,6 +123,11 @@ static int setup(void **state) {
         pci_function(PCI "0000:00:1b.0", "0x8086\n", "0x8c20\n", "snd_hda_intel", NULL);
         class_entry("sound", "card0", PCI "0000:00:1b.0", "sound");
         put(PCI "0000:00:1b.0/sound/card0/id", "PCH\n");
+        /* Their HD-audio codecs: the GT620's HDMI one; the PCH's analog
+         * codec and the Intel graphics' HDMI one. */
+        hda_codec(GT620_AUDIO "/hdaudioC1D0", "snd_hda_codec_hdmi");
+        hda_codec(PCI "0000:00:1b.0/hdaudioC0D0", "snd_hda_codec_realtek");
+        hda_codec(PCI "0000:00:1b.0/hdaudioC0D3", "snd_hda_codec_hdmi");
         input(USB "1-1.2/1-1.2:1.0/0003:046D:C31C.0001", "input5", "Logitech USB Keyboard\n", "120013\n");
         input(USB "1-1.2/1-1.2:1.1/0003:046D:C31C.0002", "input6", "Logitech USB Keyboard Consumer Control\n", "1f\n");
         input(USB "1-1.3/1-1.3:1.0/0003:413C:2107.0003", "input7", "Dell KB216 Wired Keyboard\n", "120013\n");
@@ -151,6 +171,8 @@ static void test_probe(void **state) {
         assert_string_equal(d.sounds[0].pci, "0000:00:1b.0");
         assert_string_equal(d.sounds[1].id, "NVidia");
         assert_string_equal(d.sounds[1].pci, "0000:01:00.1");
+        assert_true(d.sounds[0].hdmi);
+        assert_true(d.sounds[1].hdmi);
         seat_devices_done(&d);
 
         /* No such classes: nothing, no error. */
@@ -226,6 +248,24 @@ static void golden(const char *name, const char *seats) {
                 failed++;
 }
 
+/* Kodi's audio device: the card's HDMI output, or its default device. */
+static void test_kodi_settings(void **state) {
+        (void) state;
+        Seat seat = { .head.name = (char *) "seat1" };
+        SeatSound hdmi = { .id = (char *) "NVidia", .hdmi = true }, analog = { .id = (char *) "Intel" }, odd = { .id = (char *) "a\"b" };
+        SeatAssignment a = { .seat = &seat, .sound = &hdmi };
+        _cleanup_free_ char *one = seat_kodi_settings(&a);
+        assert_non_null(strstr(one, "<setting id=\"audiooutput.audiodevice\">ALSA:hdmi:CARD=NVidia,DEV=0</setting>"));
+        a.sound = &analog;
+        _cleanup_free_ char *two = seat_kodi_settings(&a);
+        assert_non_null(strstr(two, "<setting id=\"audiooutput.audiodevice\">ALSA:sysdefault:CARD=Intel</setting>"));
+        /* Not an ALSA id, or no card: no settings file (Kodi's default). */
+        a.sound = &odd;
+        assert_null(seat_kodi_settings(&a));
+        a.sound = NULL;
+        assert_null(seat_kodi_settings(&a));
+}
+
 static void test_golden_seats(void **state) {
         (void) state;
         failed = 0;
@@ -257,6 +297,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_probe),
                 cmocka_unit_test(test_golden_seats),
+                cmocka_unit_test(test_kodi_settings),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

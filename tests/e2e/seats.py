@@ -4,15 +4,20 @@
 
 The machine of `make e2e` with two display devices (qemu's VGA, the boot
 display, at PCI 00:10.0 and a secondary-vga at 00:11.0) and two USB
-keyboards (xHCI ports 3 and 4: the kernel's 1-3 and 1-4). Its profile is
-profiles/hyperion with no guests (the guests have `make e2e`) and two seats:
-seat0 Card=auto (the boot display) with the keyboard on 1-3, seat1 on
-00:11.0 with the keyboard on 1-4.
+keyboards (xHCI ports 3 and 4: the kernel's 1-3 and 1-4), and a sound card
+(an intel-hda with an hda-output codec) as the second function of the
+secondary-vga's slot, 00:11.1, as a GT620's HDMI sound sits beside it. Its
+profile is profiles/hyperion with no guests (the guests have `make e2e`) and
+its seats replaced by two of the test machine's: seat0 Card=auto (the boot
+display) with the keyboard on 1-3, seat1 on 00:11.0 with the keyboard on 1-4
+and Audio=auto (the card's own sound: 00:11.1).
 
 Builds the ISO, installs it unattended (the installer's plan must show each
 seat's devices), boots the disks into Xen, then over SSH on dom0:
 loginctl seat-status shows each card and keyboard on its own seat
-(seats-loginctl); both hyperion-seat units are active with cage and Kodi
+and the sound card on seat1 only (seats-loginctl); seat1's Kodi set to that
+card (its guisettings.xml) and its log showing it opened there
+(seats-audio); both hyperion-seat units are active with cage and Kodi
 running as the seat's account (seats-units); each display, read through
 qemu's monitor (screendump, PNG), shows Kodi's interface and not a console
 or a blank screen: it has at least KODI_COLOURS distinct colours where the
@@ -43,16 +48,18 @@ os.environ["E2E_LOAD"] = "none"
 import e2e  # noqa: E402
 from e2e import MiB, T, Run, indent  # noqa: E402
 
-CHECKS = ["iso-build", "seats-plan", "install", "boot-xen", "seats-loginctl", "seats-units", "seats-screens",
+CHECKS = ["iso-build", "seats-plan", "install", "boot-xen", "seats-loginctl", "seats-units", "seats-audio", "seats-screens",
           "seats-memory", "cleanup"]
 e2e.CHECKS[:] = CHECKS
 
 DISPLAYS = [("seat0", "vga0", "VGA", "0x10", "0000:00:10.0"), ("seat1", "vga1", "secondary-vga", "0x11", "0000:00:11.0")]
+# seat1's sound: an HD-audio controller beside its display, in the same slot.
+SOUND_SEAT, SOUND_PCI, SOUND_ID = "seat1", "0000:00:11.1", "Intel"
 KEYBOARDS = [("seat0", 3, "1-3"), ("seat1", 4, "1-4")]
 SEATS_DROPIN = ("# make e2e-seats: the seed's double media centre on the test machine's two\n"
                 "# display devices and two USB keyboards.\n"
                 "[Seat seat0]\nCard=auto\nInput=usb:1-3\n\n"
-                "[Seat seat1]\nCard=00:11.0\nInput=usb:1-4\nAudio=none\n")
+                "[Seat seat1]\nCard=00:11.0\nInput=usb:1-4\n")
 # Kodi's home screen (its background, anti-aliased text and icons) against
 # fbcon's 16 colours or a blank screen's one.
 KODI_COLOURS = 200
@@ -102,7 +109,9 @@ class SeatsRun(Run):
     def machine(self, name, firmware, log, cpus=2, memory=4096, vars_path=None, ssh_port=None):
         m = super().machine(name, firmware, log, cpus=cpus, memory=memory, vars_path=vars_path, ssh_port=ssh_port)
         for _, ident, model, addr, _ in DISPLAYS:
-            m.extra += ["-device", f"{model},id={ident},addr={addr}"]
+            m.extra += ["-device", f"{model},id={ident},addr={addr}" + (",multifunction=on" if addr == "0x11" else "")]
+        m.extra += ["-audiodev", "none,id=snd0", "-device", "intel-hda,id=hda1,addr=0x11.1",
+                    "-device", "hda-output,bus=hda1.0,audiodev=snd0"]
         for seat, port, _ in KEYBOARDS:
             m.extra += ["-device", f"usb-kbd,bus=xhci.0,port={port},id=kbd-{seat}"]
         return m
@@ -127,10 +136,11 @@ class SeatsRun(Run):
                 self.timing(k, tm[k])
         self.t_install_done = time.time() - tm.get("reset", 0)
         text = "\n".join(plan)
-        found = {s: re.search(rf"^\s+found: (card\d+ {pci}[^\r\n]*USB port {port}[^\r\n]*)", text, re.M)
+        found = {s: re.search(rf"^\s+found: (card\d+ {pci}[^\r\n]*USB port {port}[^\r\n]*"
+                              + (rf"sound: card\d+ {SOUND_ID} \({SOUND_PCI}\)" if s == SOUND_SEAT else "") + ")", text, re.M)
                  for (s, _, _, _, pci), (_, _, port) in zip(DISPLAYS, KEYBOARDS)}
         self.ok("seats-plan", all(found.values()),
-                "; ".join(f"{s}: {f.group(1).strip()}" if f else f"{s}: no 'found: card… USB port …' line" for s, f in found.items())
+                "; ".join(f"{s}: {f.group(1).strip()}" if f else f"{s}: no 'found: card… USB port … sound: …' line" for s, f in found.items())
                 + ("" if all(found.values()) else "; the plan's seats:\n"
                    + indent("\n".join(l for l in text.splitlines() if "seat" in l)[-3000:])))
         self.result("install", "PASS" if ok else "FAIL", evidence)
@@ -160,7 +170,7 @@ class SeatsRun(Run):
         m, info = self.boot_installed("3-first-boot", "first-boot")
         if "error" in info:
             self.result("boot-xen", "FAIL", f"after the install, from the disks: {info['error']}")
-            for c in ("seats-loginctl", "seats-units", "seats-screens", "seats-memory"):
+            for c in ("seats-loginctl", "seats-units", "seats-audio", "seats-screens", "seats-memory"):
                 self.result(c, "FAIL", "dom0 not reached")
             self.stop(m)
             return
@@ -172,7 +182,7 @@ class SeatsRun(Run):
         self.ssh.for_port(info["port"])
         up, why = self.ssh.wait("dom0", time.time() + self.left(300))
         if not up:
-            for c in ("seats-loginctl", "seats-units", "seats-screens", "seats-memory"):
+            for c in ("seats-loginctl", "seats-units", "seats-audio", "seats-screens", "seats-memory"):
                 self.result(c, "FAIL", f"no SSH to dom0: {why}")
             self.stop(m)
             return
@@ -194,6 +204,9 @@ class SeatsRun(Run):
                                      " ps -o rss=,comm= -u kodi-$s; done;"
                                      " for s in seat0 seat1; do echo \"== cg-$s ==\"; cat /sys/fs/cgroup/user.slice/user-$(id -u kodi-$s).slice/memory.current; done;"
                                      " for s in seat0 seat1; do echo \"== log-$s ==\"; grep -a ' error <' /var/lib/hyperion/seats/$s/.kodi/temp/kodi.log | tail -n 4; done;"
+                                     f" echo '== settings =='; grep -a audiodevice /var/lib/hyperion/seats/{SOUND_SEAT}/.kodi/userdata/guisettings.xml;"
+                                     f" echo '== alsa =='; grep -a -i -E 'alsa|sink' /var/lib/hyperion/seats/{SOUND_SEAT}/.kodi/temp/kodi.log | tail -n 25;"
+                                     " echo '== cards =='; cat /proc/asound/cards;"
                                      " echo '== sessions =='; loginctl list-sessions --no-legend;"
                                      " echo '== free =='; free -k; echo '== journal =='; journalctl -b -u 'hyperion-seat-*' -n 40 --no-pager")
         facts = e2e.inside.sections(units[1])
@@ -207,11 +220,18 @@ class SeatsRun(Run):
             card = re.search(rf"/{re.escape(pci)}/drm/card\d+", text)
             kbd = re.search(rf"/{re.escape(port)}/{re.escape(port)}:1\.0/[^\s]*/input/input\d+", text)
             stray = [x for p, k in others for x in (p, f"/{k}/") if x in text]
-            if card and kbd and not stray:
-                good.append(f"{seat}: {card.group(0).split('/')[-1]} ({pci}) and the keyboard on USB {port}")
+            # The sound card: on its seat, on no other.
+            sound = re.search(rf"/{re.escape(SOUND_PCI)}/sound/card\d+", text)
+            if seat != SOUND_SEAT and sound:
+                stray.append(SOUND_PCI)
+            if card and kbd and not stray and (sound or seat != SOUND_SEAT):
+                good.append(f"{seat}: {card.group(0).split('/')[-1]} ({pci}) and the keyboard on USB {port}"
+                            + (f" and {sound.group(0).split('/')[-1]} ({SOUND_PCI})" if sound else ""))
             else:
                 bad.append(f"{seat}: card {pci} {'found' if card else 'missing'}, keyboard on {port}"
-                           f" {'found' if kbd else 'missing'}" + (f", the other seat's {stray} too" if stray else "")
+                           f" {'found' if kbd else 'missing'}"
+                           + (f", sound {SOUND_PCI} {'found' if sound else 'missing'}" if seat == SOUND_SEAT else "")
+                           + (f", the other seat's {stray} too" if stray else "")
                            + ":\n" + indent(text.strip()[-1500:] or "(no output)"))
         self.ok("seats-loginctl", not bad, "; ".join(good) if not bad else "; ".join(bad))
         # seats-units
@@ -229,6 +249,17 @@ class SeatsRun(Run):
         self.ok("seats-units", not bad, "; ".join(good) if not bad else "; ".join(bad)
                 + "\n    sessions:\n" + indent(facts.get("sessions", "").strip())
                 + "\n    journal:\n" + indent(facts.get("journal", "").strip()[-3000:]))
+        # seats-audio: seat1's Kodi set to its own card, and opened it.
+        setting = facts.get("settings", "").strip()
+        alsa = facts.get("alsa", "")
+        want = f"ALSA:sysdefault:CARD={SOUND_ID}"
+        opened = [l.strip() for l in alsa.splitlines() if re.search(rf"opened device.*CARD={SOUND_ID}", l, re.I)]
+        failed = [l.strip() for l in alsa.splitlines() if "no sink was returned" in l]
+        self.ok("seats-audio", want in setting and opened and not failed,
+                f"{SOUND_SEAT}'s guisettings.xml: {setting or '(no audiodevice setting)'}; "
+                + (f"Kodi's log: {opened[-1][-160:]}" if opened and not failed else
+                   "Kodi's log, its ALSA lines:\n" + indent(alsa.strip()[-2500:] or "(none)")
+                   + "\n    /proc/asound/cards:\n" + indent(facts.get("cards", "").strip())))
         # seats-screens
         both = len(seen) == len(DISPLAYS)
         ev = "; ".join(f"{s}: {colours.get(s, 0)} colours ({os.path.join(self.screens, s + '.png')})" for s, *_ in DISPLAYS)
