@@ -650,7 +650,9 @@ char *seat_kodi_settings(const SeatAssignment *a) {
         if (!a->sound || !a->sound->id[0] || strspn(a->sound->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(a->sound->id))
                 return NULL;
         /* Its first HDMI output where it has one (the seat's screen), else
-         * the card's own default device. */
+         * the card's own default device, as Kodi names them ("@" is Kodi's
+         * own: the card's default, sysdefault:CARD=ID). A name Kodi does
+         * not list it replaces with the machine's default device. */
         if (a->sound->hdmi)
                 return xasprintf("<settings version=\"2\">\n"
                                  "    <!-- hyperion: this seat's own sound card, its HDMI output -->\n"
@@ -659,7 +661,7 @@ char *seat_kodi_settings(const SeatAssignment *a) {
                                  a->sound->id);
         return xasprintf("<settings version=\"2\">\n"
                          "    <!-- hyperion: this seat's own sound card (it has no HDMI output) -->\n"
-                         "    <setting id=\"audiooutput.audiodevice\">ALSA:sysdefault:CARD=%s</setting>\n"
+                         "    <setting id=\"audiooutput.audiodevice\">ALSA:@:CARD=%s,DEV=0</setting>\n"
                          "</settings>\n",
                          a->sound->id);
 }

@@ -258,7 +258,7 @@ static void test_kodi_settings(void **state) {
         assert_non_null(strstr(one, "<setting id=\"audiooutput.audiodevice\">ALSA:hdmi:CARD=NVidia,DEV=0</setting>"));
         a.sound = &analog;
         _cleanup_free_ char *two = seat_kodi_settings(&a);
-        assert_non_null(strstr(two, "<setting id=\"audiooutput.audiodevice\">ALSA:sysdefault:CARD=Intel</setting>"));
+        assert_non_null(strstr(two, "<setting id=\"audiooutput.audiodevice\">ALSA:@:CARD=Intel,DEV=0</setting>"));
         /* Not an ALSA id, or no card: no settings file (Kodi's default). */
         a.sound = &odd;
         assert_null(seat_kodi_settings(&a));

@@ -252,9 +252,11 @@ class SeatsRun(Run):
         # seats-audio: seat1's Kodi set to its own card, and opened it.
         setting = facts.get("settings", "").strip()
         alsa = facts.get("alsa", "")
-        want = f"ALSA:sysdefault:CARD={SOUND_ID}"
+        want = f"ALSA:@:CARD={SOUND_ID},DEV=0"
         opened = [l.strip() for l in alsa.splitlines() if re.search(rf"opened device.*CARD={SOUND_ID}", l, re.I)]
-        failed = [l.strip() for l in alsa.splitlines() if "no sink was returned" in l]
+        # Kodi replaces a device it does not list with the default one.
+        failed = [l.strip() for l in alsa.splitlines() if "no sink was returned" in l
+                  or ("has been updated" in l and f"to '{want}" not in l)]
         self.ok("seats-audio", want in setting and opened and not failed,
                 f"{SOUND_SEAT}'s guisettings.xml: {setting or '(no audiodevice setting)'}; "
                 + (f"Kodi's log: {opened[-1][-160:]}" if opened and not failed else
