@@ -34,34 +34,24 @@ static uint64_t size_or_die(State *s, const char *v) {
 /* The machine's Card=, Input= and Sound= lines: the first of each kind
  * replaces the default machine's (the seed's); an empty one leaves none. */
 static void own_devices(State *s, const char *name) {
-        SeatDevices *sd = &s->inv->seat_devices;
+        SeatDevices *sd = &s->inv->seat_devices, old = {};
         if (streq(name, "Card") && !s->cards) {
                 s->cards = true;
-                for (size_t i = 0; i < sd->n_cards; i++) {
-                        free(sd->cards[i].sysname);
-                        free(sd->cards[i].pci);
-                        free(sd->cards[i].id);
-                        free(sd->cards[i].driver);
-                }
+                old.cards = TAKE_PTR(sd->cards);
+                old.n_cards = sd->n_cards;
                 sd->n_cards = 0;
         } else if (streq(name, "Input") && !s->inputs) {
                 s->inputs = true;
-                for (size_t i = 0; i < sd->n_inputs; i++) {
-                        free(sd->inputs[i].sysname);
-                        free(sd->inputs[i].name);
-                        free(sd->inputs[i].usb_port);
-                }
+                old.inputs = TAKE_PTR(sd->inputs);
+                old.n_inputs = sd->n_inputs;
                 sd->n_inputs = 0;
         } else if (streq(name, "Sound") && !s->sounds) {
                 s->sounds = true;
-                for (size_t i = 0; i < sd->n_sounds; i++) {
-                        free(sd->sounds[i].sysname);
-                        free(sd->sounds[i].id);
-                        free(sd->sounds[i].pci);
-                        free(sd->sounds[i].usb_port);
-                }
+                old.sounds = TAKE_PTR(sd->sounds);
+                old.n_sounds = sd->n_sounds;
                 sd->n_sounds = 0;
         }
+        seat_devices_done(&old);
 }
 
 static char *field(const char *v) {
