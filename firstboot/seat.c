@@ -291,13 +291,18 @@ static bool card_matches(const SeatCard *c, const char *spec) {
         return streq(c->driver, spec);
 }
 
-/* An error at the seat's KEY= line (FILE:LINE: ...). */
+/* A message at the seat's KEY= line (FILE:LINE: ...). */
+static char *seat_message(const SectionHead *seat, const char *key, const char *fmt, va_list ap) {
+        _cleanup_free_ char *msg = xvasprintf(fmt, ap), *where = profile_at(seat, "Seat", key);
+        return xasprintf("%s%s", where, msg);
+}
+
+/* An error at the seat's KEY= line. */
 _printf_(4, 5) static void add_error(char ***errors, const SectionHead *seat, const char *key, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        _cleanup_free_ char *msg = xvasprintf(fmt, ap), *where = profile_at(seat, "Seat", key);
+        strv_consume(errors, seat_message(seat, key, fmt, ap));
         va_end(ap);
-        strv_consume(errors, xasprintf("%s%s", where, msg));
 }
 
 /* A device the seat names is not on this machine: the seat is left out
@@ -307,9 +312,8 @@ _printf_(4, 5) static void leave_out(SeatAssignment *a, const SectionHead *seat,
                 return;
         va_list ap;
         va_start(ap, fmt);
-        _cleanup_free_ char *msg = xvasprintf(fmt, ap), *where = profile_at(seat, "Seat", key);
+        a->missing = seat_message(seat, key, fmt, ap);
         va_end(ap);
-        a->missing = xasprintf("%s%s", where, msg);
 }
 
 static void assign_cards(const Profile *p, const SeatDevices *dev, SeatAssignment *a, char ***errors) {
@@ -653,15 +657,10 @@ char *seat_kodi_settings(const SeatAssignment *a) {
          * the card's own default device, as Kodi names them ("@" is Kodi's
          * own: the card's default, sysdefault:CARD=ID). A name Kodi does
          * not list it replaces with the machine's default device. */
-        if (a->sound->hdmi)
-                return xasprintf("<settings version=\"2\">\n"
-                                 "    <!-- hyperion: this seat's own sound card, its HDMI output -->\n"
-                                 "    <setting id=\"audiooutput.audiodevice\">ALSA:hdmi:CARD=%s,DEV=0</setting>\n"
-                                 "</settings>\n",
-                                 a->sound->id);
+        bool hdmi = a->sound->hdmi;
         return xasprintf("<settings version=\"2\">\n"
-                         "    <!-- hyperion: this seat's own sound card (it has no HDMI output) -->\n"
-                         "    <setting id=\"audiooutput.audiodevice\">ALSA:@:CARD=%s,DEV=0</setting>\n"
+                         "    <!-- hyperion: this seat's own sound card%s -->\n"
+                         "    <setting id=\"audiooutput.audiodevice\">ALSA:%s:CARD=%s,DEV=0</setting>\n"
                          "</settings>\n",
-                         a->sound->id);
+                         hdmi ? ", its HDMI output" : " (it has no HDMI output)", hdmi ? "hdmi" : "@", a->sound->id);
 }

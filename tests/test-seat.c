@@ -52,6 +52,18 @@ static void link_to(const char *target, const char *rel) {
 #define GT620_AUDIO PCI "0000:00:01.0/0000:01:00.1"
 #define USB PCI "0000:00:14.0/usb1/1-1/"
 
+/* "../" for each level of dir and one more: from dir/x back to the root. */
+static char *up_from(const char *dir) {
+        char *up = xstrdup("../");
+        for (const char *c = dir; *c; c++)
+                if (*c == '/') {
+                        char *t = xasprintf("%s../", up);
+                        free(up);
+                        up = t;
+                }
+        return up;
+}
+
 /* A PCI function: its ids, its driver and bus links (relative, as the
  * kernel's: the tree is read wherever it is). */
 static void pci_function(const char *dir, const char *vendor, const char *device, const char *driver, const char *boot_vga) {
@@ -60,14 +72,7 @@ static void pci_function(const char *dir, const char *vendor, const char *device
         put(d, device);
         if (boot_vga)
                 put(b, boot_vga);
-        _cleanup_free_ char *up = xstrdup("../");
-        for (const char *c = dir; *c; c++)
-                if (*c == '/') {
-                        char *t = xasprintf("%s../", up);
-                        free(up);
-                        up = t;
-                }
-        _cleanup_free_ char *drv_dir = xasprintf("bus/pci/drivers/%s", driver);
+        _cleanup_free_ char *up = up_from(dir), *drv_dir = xasprintf("bus/pci/drivers/%s", driver);
         mkdirs(drv_dir);
         _cleanup_free_ char *bus = xasprintf("%sbus/pci", up), *drv = xasprintf("%s%s", up, drv_dir);
         _cleanup_free_ char *sub_link = xasprintf("%s/subsystem", dir), *drv_link = xasprintf("%s/driver", dir);
@@ -96,14 +101,8 @@ static void input(const char *devdir, const char *name, const char *label, const
 /* An HD-audio codec on the bus hdaudio, bound to driver. */
 static void hda_codec(const char *dir, const char *driver) {
         mkdirs(dir);
-        _cleanup_free_ char *drv_dir = xasprintf("bus/hdaudio/drivers/%s", driver), *up = xstrdup("../");
+        _cleanup_free_ char *drv_dir = xasprintf("bus/hdaudio/drivers/%s", driver), *up = up_from(dir);
         mkdirs(drv_dir);
-        for (const char *c = dir; *c; c++)
-                if (*c == '/') {
-                        char *t = xasprintf("%s../", up);
-                        free(up);
-                        up = t;
-                }
         _cleanup_free_ char *drv = xasprintf("%s%s", up, drv_dir), *link = xasprintf("%s/driver", dir);
         link_to(drv, link);
 }
