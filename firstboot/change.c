@@ -524,6 +524,8 @@ static void plan_known_guest(ChangePlan *c, const Domain *d, const HostGuest *hg
                         strv_consume(&what, xasprintf("vcpus %ld -> %ld", old.vcpus, new.vcpus));
                 if (r1 == 0 && !streq(old.type, new.type))
                         strv_consume(&what, xasprintf("type %s -> %s", old.type, new.type));
+                if (r1 == 0 && r2 == 0 && !streq(old.cmdline, new.cmdline))
+                        strv_consume(&what, xasprintf("kernel command line '%s'", new.cmdline));
                 if (r1 == 0 && !streq(old.vif, new.vif)) {
                         _cleanup_free_ char *nics = domain_nics(d);
                         strv_consume(&what, xasprintf("interfaces now on %s", nics));

@@ -29,8 +29,13 @@
 /* And of their network interfaces (firstboot/hyperion-vif.c), in place of
  * Xen's vif-bridge, which outlasts libxl's 40 s on a loaded host. */
 #define GUEST_VIF_SCRIPT "/usr/lib/hyperion/vif"
-/* The console on hvc0 (xl console), eth0 as the interfaces file names it. */
-#define GUEST_CMDLINE "root=/dev/xvda ro console=hvc0 net.ifnames=0"
+/* The console on hvc0 (xl console), eth0 as the interfaces file names it.
+ * oops=panic: a guest kernel that oopses is left in no state to serve (a
+ * driver that dies holding a lock with interrupts off hangs the domain and
+ * can keep its vCPU busy for good: seen with trixie's xen-blkfront); a panic
+ * in a Xen guest with panic=0 is a domain crash at once, which on_crash
+ * restarts, under the restart limit for the guests hyperion looks after. */
+#define GUEST_CMDLINE "root=/dev/xvda ro console=hvc0 net.ifnames=0 oops=panic"
 
 /* /etc/default/grub.d/hyperion-xen.cfg: dom0_mem, Xen's command line. */
 char *xen_grub_cfg(const Profile *p);

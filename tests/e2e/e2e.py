@@ -750,6 +750,8 @@ class Run:
                     mine.append("start jobs with a deadline: " + ", ".join(gf["timeouts"]))
                 if not gf["journal"]:
                     mine.append("no journal on disk (/var/log/journal)")
+                if gf["panic_on_oops"] != "1":
+                    mine.append(f"kernel.panic_on_oops {gf['panic_on_oops']!r} (oops=panic: an oops crashes the domain, which is restarted)")
                 if f"LANG={LOCALE}" not in gf["locale"]:
                     mine.append(f"/etc/default/locale: {gf['locale']!r}")
                 if not gf["zone"].endswith("/" + TIMEZONE):
@@ -762,7 +764,7 @@ class Run:
                 else:
                     good.append(f"{g} at {addr}: hostname {g}, / {gf['root']} = vg0/{g}-disk, swap {swaps[0][0]}"
                                 f" {swaps[0][2]}k = vg0/{g}-swap, no failed unit ({gf['running']}), journal on disk,"
-                                f" {LOCALE}, {TIMEZONE}; as the report says")
+                                f" {LOCALE}, {TIMEZONE}, panic_on_oops 1; as the report says")
                 if con["opened"] and gf["ssh_at"]:
                     self.timing(f"{info['label']}: {g} creation -> SSH", gf["ssh_at"] - con["opened"])
                 info.setdefault("addresses", {})[g] = addr

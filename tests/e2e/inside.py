@@ -190,6 +190,7 @@ GUEST_CMD = "; ".join([
     "echo '== zone =='", "readlink /etc/localtime",
     "echo '== journal =='", "ls /var/log/journal/*/system.journal 2>/dev/null | head -n 1",
     "echo '== hostkey =='", "ssh-keygen -l -f /etc/ssh/ssh_host_ed25519_key.pub",
+    "echo '== panic_on_oops =='", "cat /proc/sys/kernel/panic_on_oops",
     "echo '== timeouts =='", timeouts_cmd(WAITERS),
 ])
 
@@ -199,7 +200,8 @@ def guest_facts(ssh, address):
     if rc != 0 and not out:
         raise RuntimeError(f"ssh {address} (through dom0): exit {rc}: {err}")
     s = sections(out)
-    f = {k: s.get(k, "").strip() for k in ("hostname", "root", "failed", "running", "locale", "zone", "journal", "hostkey")}
+    f = {k: s.get(k, "").strip() for k in ("hostname", "root", "failed", "running", "locale", "zone", "journal", "hostkey",
+                                         "panic_on_oops")}
     f["swaps"] = [l.split() for l in s.get("swaps", "").splitlines() if l.strip()]
     f["timeouts"] = finite_timeouts(s.get("timeouts", ""))
     clock = s.get("clock", "").split()
