@@ -238,6 +238,17 @@ class Run:
         self.logs.append(p)
         return p
 
+    def keep(self, name, text):
+        """Evidence read from inside that is not a check (a boot's journal,
+        where its time went), kept in the logs folder for a post-mortem."""
+        if not text:
+            return
+        try:
+            with open(os.path.join(self.work, "logs", name), "w") as f:
+                f.write(text)
+        except OSError as e:
+            self.say(f"cannot keep {name}: {e}")
+
     # ------------------------------------------------------------ machines
 
     def machine(self, name, firmware, log, cpus=2, memory=4096, vars_path=None, ssh_port=None):
@@ -706,9 +717,12 @@ class Run:
                     self.result(consoles, "FAIL", "no SSH to dom0")
                 return
             host = inside.host_facts(self.ssh, self.guests)
+            self.keep(f"{info['label']}-dom0-journal.log", host["journal"])
+            self.keep(f"{info['label']}-dom0-analyze.txt", host["analyze"])
             bad, good, cons_bad, cons_good = [], [], [], []
             if host["failed"]:
-                bad.append("dom0: failed units: " + ", ".join(l.split()[0] for l in host["failed"]))
+                bad.append("dom0: failed units: " + ", ".join(l.split()[0] for l in host["failed"])
+                           + ("\n" + indent(host["failed_detail"][-4000:]) if host["failed_detail"] else ""))
             if host["timeouts"]:
                 bad.append("dom0: start jobs with a deadline: " + ", ".join(host["timeouts"]))
             for g in self.guests:
@@ -733,6 +747,7 @@ class Run:
                 except RuntimeError as e:
                     bad.append(f"{g}: {e}")
                     continue
+                self.keep(f"{info['label']}-{g}-analyze.txt", gf["analyze"])
                 mine = []
                 disks = host["disks"].get(g, {})
                 if gf["hostname"] != g:
@@ -745,7 +760,8 @@ class Run:
                         or disks.get("xvdb") != f"/dev/vg0/{g}-swap":
                     mine.append(f"swaps {swaps} (xvdb's back end {disks.get('xvdb')})")
                 if gf["failed"]:
-                    mine.append("failed units: " + ", ".join(l.split()[0] for l in gf["failed"].splitlines()))
+                    mine.append("failed units: " + ", ".join(l.split()[0] for l in gf["failed"].splitlines())
+                                + ("\n" + indent(gf["failed_detail"][-3000:]) if gf["failed_detail"] else ""))
                 if gf["timeouts"]:
                     mine.append("start jobs with a deadline: " + ", ".join(gf["timeouts"]))
                 if not gf["journal"]:

@@ -95,7 +95,10 @@ def host_facts(ssh, guests):
            "echo '== domids =='", "xl list | awk 'NR > 1 { print $1, $2 }'",
            "echo '== consoledir =='", f"stat -c '%U:%G %a' {CONSOLE_DIR}",
            "echo '== logrotate =='", "test -f /etc/logrotate.d/hyperion-xen-console && echo present",
-           "echo '== timeouts =='", timeouts_cmd(("ifupdown-pre.service",))]
+           "echo '== timeouts =='", timeouts_cmd(("ifupdown-pre.service",)),
+           "echo '== failed-detail =='", FAILED_DETAIL_CMD,
+           "echo '== analyze =='", ANALYZE_CMD,
+           "echo '== journal =='", "journalctl -b -o short-monotonic --no-pager 2>&1 | tail -n 20000"]
     for g in guests:
         cmd += [f"echo '== console-{g} =='", f"cat {CONSOLE_DIR}/guest-{g}.log 2>/dev/null | tail -c 262144"]
     rc, out, err = ssh.run("dom0", "; ".join(cmd))
@@ -106,7 +109,9 @@ def host_facts(ssh, guests):
              "offset": s.get("offset", "+0000").strip(), "consoledir": s.get("consoledir", "").strip(),
              "logrotate": s.get("logrotate", "").strip() == "present",
              "consoles": {g: s.get(f"console-{g}", "") for g in guests},
-             "timeouts": finite_timeouts(s.get("timeouts", ""))}
+             "timeouts": finite_timeouts(s.get("timeouts", "")),
+             "failed_detail": s.get("failed-detail", "").rstrip(), "analyze": s.get("analyze", ""),
+             "journal": s.get("journal", "")}
     domids = {}
     for line in s.get("domids", "").splitlines():
         w = line.split()
@@ -178,6 +183,15 @@ def finite_timeouts(text):
     return bad
 
 
+# Why a unit failed: for each failed unit its journal of this boot (the
+# lines that name the error), so that a failure is explained by the run
+# that saw it. No data in it: the unit names come from systemctl.
+FAILED_DETAIL_CMD = ("for u in $(systemctl --failed --no-legend --plain | awk '{print $1}'); do"
+                     " echo \"-- $u: $(systemctl show -P Result $u), $(systemctl show -P ExecMainStatus $u)\";"
+                     " journalctl -b -o short-monotonic --no-pager -n 25 -u \"$u\" 2>&1; done")
+# Where a boot's time went (kept in the logs folder, not a check).
+ANALYZE_CMD = "systemd-analyze 2>&1; systemd-analyze blame --no-pager 2>&1 | head -n 25"
+
 GUEST_CMD = "; ".join([
     "echo '== hostname =='", "uname -n",
     "echo '== root =='", "findmnt -no SOURCE /",
@@ -192,6 +206,8 @@ GUEST_CMD = "; ".join([
     "echo '== hostkey =='", "ssh-keygen -l -f /etc/ssh/ssh_host_ed25519_key.pub",
     "echo '== panic_on_oops =='", "cat /proc/sys/kernel/panic_on_oops",
     "echo '== timeouts =='", timeouts_cmd(WAITERS),
+    "echo '== failed-detail =='", FAILED_DETAIL_CMD,
+    "echo '== analyze =='", ANALYZE_CMD,
 ])
 
 
@@ -201,7 +217,8 @@ def guest_facts(ssh, address):
         raise RuntimeError(f"ssh {address} (through dom0): exit {rc}: {err}")
     s = sections(out)
     f = {k: s.get(k, "").strip() for k in ("hostname", "root", "failed", "running", "locale", "zone", "journal", "hostkey",
-                                         "panic_on_oops")}
+                                         "panic_on_oops", "analyze")}
+    f["failed_detail"] = s.get("failed-detail", "").rstrip()
     f["swaps"] = [l.split() for l in s.get("swaps", "").splitlines() if l.strip()]
     f["timeouts"] = finite_timeouts(s.get("timeouts", ""))
     clock = s.get("clock", "").split()
