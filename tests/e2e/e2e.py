@@ -164,6 +164,13 @@ def strip_seats(folder):
                 f.write("".join(kept))
 
 
+def failed_units(lines, detail):
+    """'failed units: a, b' from systemctl --failed's lines, then why (each
+    unit's journal of the boot, its end), indented."""
+    return ("failed units: " + ", ".join(l.split()[0] for l in lines)
+            + ("\n" + indent(detail[-4000:]) if detail else ""))
+
+
 def indent(text, prefix="    | "):
     return "\n".join(prefix + line for line in text.splitlines())
 
@@ -717,12 +724,11 @@ class Run:
                     self.result(consoles, "FAIL", "no SSH to dom0")
                 return
             host = inside.host_facts(self.ssh, self.guests)
-            self.keep(f"{info['label']}-dom0-journal.log", host["journal"])
+            self.keep(f"{info['label']}-dom0-journal.log", host["boot_journal"])
             self.keep(f"{info['label']}-dom0-analyze.txt", host["analyze"])
             bad, good, cons_bad, cons_good = [], [], [], []
             if host["failed"]:
-                bad.append("dom0: failed units: " + ", ".join(l.split()[0] for l in host["failed"])
-                           + ("\n" + indent(host["failed_detail"][-4000:]) if host["failed_detail"] else ""))
+                bad.append("dom0: " + failed_units(host["failed"], host["failed_detail"]))
             if host["timeouts"]:
                 bad.append("dom0: start jobs with a deadline: " + ", ".join(host["timeouts"]))
             for g in self.guests:
@@ -760,8 +766,7 @@ class Run:
                         or disks.get("xvdb") != f"/dev/vg0/{g}-swap":
                     mine.append(f"swaps {swaps} (xvdb's back end {disks.get('xvdb')})")
                 if gf["failed"]:
-                    mine.append("failed units: " + ", ".join(l.split()[0] for l in gf["failed"].splitlines())
-                                + ("\n" + indent(gf["failed_detail"][-3000:]) if gf["failed_detail"] else ""))
+                    mine.append(failed_units(gf["failed"].splitlines(), gf["failed_detail"]))
                 if gf["timeouts"]:
                     mine.append("start jobs with a deadline: " + ", ".join(gf["timeouts"]))
                 if not gf["journal"]:

@@ -98,7 +98,7 @@ def host_facts(ssh, guests):
            "echo '== timeouts =='", timeouts_cmd(("ifupdown-pre.service",)),
            "echo '== failed-detail =='", FAILED_DETAIL_CMD,
            "echo '== analyze =='", ANALYZE_CMD,
-           "echo '== journal =='", "journalctl -b -o short-monotonic --no-pager 2>&1 | tail -n 20000"]
+           "echo '== boot-journal =='", "journalctl -b -o short-monotonic --no-pager 2>&1 | tail -n 20000"]
     for g in guests:
         cmd += [f"echo '== console-{g} =='", f"cat {CONSOLE_DIR}/guest-{g}.log 2>/dev/null | tail -c 262144"]
     rc, out, err = ssh.run("dom0", "; ".join(cmd))
@@ -111,7 +111,7 @@ def host_facts(ssh, guests):
              "consoles": {g: s.get(f"console-{g}", "") for g in guests},
              "timeouts": finite_timeouts(s.get("timeouts", "")),
              "failed_detail": s.get("failed-detail", "").rstrip(), "analyze": s.get("analyze", ""),
-             "journal": s.get("journal", "")}
+             "boot_journal": s.get("boot-journal", "")}
     domids = {}
     for line in s.get("domids", "").splitlines():
         w = line.split()
