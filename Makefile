@@ -233,15 +233,15 @@ packages:
 # boot the host into Xen twice, check it, install again onto fresh disks
 # (root; ~21 min under TCG on two cores).
 # See tests/e2e/README.
-e2e:
-	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_E2E)
+e2e: ensure-e2e-deps
 	@$(MAKE) --no-print-directory all
 	python3 tests/e2e/e2e.py
-.PHONY: e2e
+ensure-e2e-deps:
+	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_E2E)
+.PHONY: e2e ensure-e2e-deps
 
 # dom0's seats (two displays, two USB keyboards, Kodi on each) in qemu.
-e2e-seats:
-	@tools/ensure-deps $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_E2E)
+e2e-seats: ensure-e2e-deps
 	@$(MAKE) --no-print-directory all
 	python3 tests/e2e/seats.py
 .PHONY: e2e-seats

@@ -71,7 +71,7 @@ static int do_format(Target *t, const Step *s) {
                 return r;
         log_info("%s: %s for %s%s%s", dev, fs_type_to_string(x->part->format), s->id + strlen("format "),
                  isempty(x->part->mount) ? "" : ", ", x->part->mount);
-        return make_filesystem(&t->guard, dev, x->part->format, x->part->label, x->uuid, s->id);
+        return make_filesystem(&t->guard, dev, x->part->format, x->part->label, x->uuid, x->part->inode_ratio, s->id);
 }
 
 static int do_mount(Target *t, const Step *s) {
@@ -191,7 +191,7 @@ static int do_lv(Target *t, const Step *s) {
                 return r;
         /* The host's own volumes get their filesystem now; the guests' with the guests. */
         if (v->volume && v->format != FS_NONE)
-                return make_filesystem(&t->guard, dev, v->format, v->volume->label, NULL, s->id);
+                return make_filesystem(&t->guard, dev, v->format, v->volume->label, NULL, v->volume->inode_ratio, s->id);
         return 0;
 }
 

@@ -217,8 +217,8 @@ int guest_make_root(const Guard *g, const Profile *p, const Domain *d, const cha
         if (r < 0)
                 return r;
         log_info("guest %s: %s", name, disk);
-        if ((r = make_filesystem(g, disk, d->filesystem, name, NULL, what)) < 0 ||
-            (d->swap && (r = make_filesystem(g, swap, FS_SWAP, NULL, NULL, what)) < 0))
+        if ((r = make_filesystem(g, disk, d->filesystem, name, NULL, 0, what)) < 0 ||
+            (d->swap && (r = make_filesystem(g, swap, FS_SWAP, NULL, NULL, 0, what)) < 0))
                 return r;
         if (mount(disk, mnt, fs_type_to_string(d->filesystem), 0, NULL) < 0)
                 return log_error_errno(errno, "cannot mount '%s': %m", disk);

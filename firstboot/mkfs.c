@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,7 +22,8 @@ int wipe_signatures(const Guard *g, const char *dev, const char *what) {
         return RUN(&(RunOptions) { .quiet = true }, "wipefs", "--all", "--quiet", dev);
 }
 
-int make_filesystem(const Guard *g, const char *dev, FsType fs, const char *label, const char *uuid, const char *what) {
+int make_filesystem(const Guard *g, const char *dev, FsType fs, const char *label, const char *uuid, uint64_t inode_ratio,
+                    const char *what) {
         int r = wipe_signatures(g, dev, what);
         if (r < 0)
                 return r;
@@ -34,6 +36,10 @@ int make_filesystem(const Guard *g, const char *dev, FsType fs, const char *labe
         case FS_EXT4:
                 strv_push(&argv, "-q");
                 strv_push(&argv, "-F");
+                if (inode_ratio) {
+                        strv_push(&argv, "-i");
+                        strv_consume(&argv, xasprintf("%" PRIu64, inode_ratio));
+                }
                 break;
         case FS_VFAT:
                 strv_push(&argv, "-F");
@@ -85,7 +91,7 @@ int zero_ends(const Guard *g, const char *dev, uint64_t size, const char *what) 
 
 int grow_filesystem(const Guard *g, const char *dev, FsType fs, const char *what) {
         if (fs == FS_SWAP)
-                return make_filesystem(g, dev, FS_SWAP, NULL, NULL, what);
+                return make_filesystem(g, dev, FS_SWAP, NULL, NULL, 0, what);
         if (fs != FS_EXT4)
                 return 0;
         int r = guard_write(g, dev, what);

@@ -14,8 +14,10 @@
 #include "profile.h"
 
 int wipe_signatures(const Guard *g, const char *dev, const char *what);
-/* Signatures wiped first; uuid may be NULL (a new random one). */
-int make_filesystem(const Guard *g, const char *dev, FsType fs, const char *label, const char *uuid, const char *what);
+/* Signatures wiped first; uuid may be NULL (a new random one); inode_ratio
+ * is ext4's bytes per inode (mke2fs -i), 0 for mke2fs's default. */
+int make_filesystem(const Guard *g, const char *dev, FsType fs, const char *label, const char *uuid, uint64_t inode_ratio,
+                    const char *what);
 /* A volume made larger: its swap made again, or its ext4 checked (e2fsck
  * -f -p, which repairs only what is safe) and grown (resize2fs). */
 int grow_filesystem(const Guard *g, const char *dev, FsType fs, const char *what);

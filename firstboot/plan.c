@@ -1010,10 +1010,12 @@ static void add_format(Plan *plan, size_t i, size_t j) {
         const Partition *p = x->part;
         if (p->format == FS_NONE || x->keep)
                 return;
+        char ratio[SIZE_BUF];
+        _cleanup_free_ char *inodes = p->inode_ratio ? xasprintf(", one inode per %s", format_size(ratio, p->inode_ratio)) : xstrdup("");
         Step *s = add_step(plan, STEP_FORMAT, xasprintf("format %s/%s", pd->disk->head.name, p->head.name),
-                           xasprintf("format %s/%s: %s on partition %u of %s, UUID %s%s%s", pd->disk->head.name, p->head.name,
+                           xasprintf("format %s/%s: %s on partition %u of %s, UUID %s%s%s%s", pd->disk->head.name, p->head.name,
                                      fs_type_to_string(p->format), x->number, pd->dev->path, x->uuid, isempty(p->label) ? "" : ", label ",
-                                     strempty(p->label)));
+                                     strempty(p->label), inodes));
         s->disk = (ssize_t) i;
         s->part = (ssize_t) j;
 }
@@ -1143,11 +1145,16 @@ static void storage_steps(Plan *plan) {
                                 l->volume = (ssize_t) v;
                                 continue;
                         }
+                        char ratio[SIZE_BUF];
+                        _cleanup_free_ char *inodes = pv->volume && pv->volume->inode_ratio
+                                                              ? xasprintf(", one inode per %s", format_size(ratio, pv->volume->inode_ratio))
+                                                              : xstrdup("");
                         _cleanup_free_ char *use = pv->domain ? xasprintf("guest %s's %s", pv->domain->head.name,
                                                                           pv->format == FS_SWAP ? "swap" : "disk")
                                                               : isempty(pv->mount) ? xstrdup("not mounted")
-                                                                                   : xasprintf("%s, mounted at %s",
-                                                                                               fs_type_to_string(pv->format), pv->mount);
+                                                                                   : xasprintf("%s, mounted at %s%s",
+                                                                                               fs_type_to_string(pv->format), pv->mount,
+                                                                                               inodes);
                         Step *l = add_step(plan, STEP_LV, xasprintf("lv %s/%s", name, pv->name),
                                            xasprintf("lv %s/%s: %s, %s%s", name, pv->name, format_size_human(sz, pv->size), use,
                                                      plan->storage_only ? " (metadata only: no device-mapper on image files)"

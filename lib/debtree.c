@@ -363,6 +363,43 @@ int clamp_mtimes(const char *root, int64_t epoch) {
         return 0;
 }
 
+/* systemd's units with ConditionNeedsUpdate= (ldconfig, the hwdb, the
+ * journal's catalog, sysusers...) run at a boot where /usr is newer than
+ * /etc/.updated or /var/.updated: on every boot of the live system and on
+ * the first boot of each installed system and guest, minutes under TCG,
+ * for caches that apt's triggers already made in the tree. The stamps
+ * systemd-update-done would write, with /usr's time (after the clamp):
+ * the tree is up to date as it is. */
+static const char *const update_stamps[] = { "etc/.updated", "var/.updated" };
+
+/* Written before the clamp (their folders' times are clamped with the
+ * rest), given /usr's time after it. */
+static int stamp_updated(const char *root, bool set_time) {
+        _cleanup_free_ char *usr = path_join(root, "usr");
+        struct stat st;
+        if (stat(usr, &st) < 0)
+                return log_error_errno(errno, "cannot read '%s': %m", usr);
+        for (size_t i = 0; i < ELEMENTSOF(update_stamps); i++) {
+                _cleanup_free_ char *p = path_join(root, update_stamps[i]);
+                struct timespec t[2] = { st.st_mtim, st.st_mtim };
+                if (set_time) {
+                        if (utimensat(AT_FDCWD, p, t, AT_SYMLINK_NOFOLLOW) < 0)
+                                return log_error_errno(errno, "cannot set the times of '%s': %m", p);
+                        continue;
+                }
+                /* systemd-update-done's text; its time is the file's. */
+                int r = write_file_under(root, update_stamps[i],
+                                         "# This file was created by systemd-update-done. Its only\n"
+                                         "# purpose is to hold a timestamp of the time this directory\n"
+                                         "# was updated. See man:systemd-update-done.service(8).\n"
+                                         "# hyperion: written at build time, with /usr's time.\n",
+                                         0644);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* What makes two builds of a tree differ, or a machine like another, gone. */
 int clean_tree(const char *root, int64_t epoch) {
         static const char *const garbage[] = {
@@ -381,9 +418,10 @@ int clean_tree(const char *root, int64_t epoch) {
         if (r < 0)
                 return r;
         /* Empty, not absent: systemd makes one at each boot of a live system. */
-        if ((r = write_file_under(root, "etc/machine-id", "", 0444)) < 0 || (r = clamp_shadow(root, epoch)) < 0)
+        if ((r = write_file_under(root, "etc/machine-id", "", 0444)) < 0 || (r = clamp_shadow(root, epoch)) < 0 ||
+            (r = stamp_updated(root, false)) < 0)
                 return r;
-        if ((r = clamp_mtimes(root, epoch)) < 0)
+        if ((r = clamp_mtimes(root, epoch)) < 0 || (r = stamp_updated(root, true)) < 0)
                 return r;
         /* The API filesystems' mount points: what mmdebstrap and chroots do
          * to them depends on the build machine (a build in a chroot, say). */

@@ -31,6 +31,7 @@ typedef enum KeyType {
         K_STRV_WS,      /* char **: each assignment adds words; empty resets */
         K_STRV_LINE,    /* char **: each assignment adds one item; empty resets */
         K_SIZE,         /* uint64_t, binary by default, printed binary */
+        K_SIZE_UNSET,   /* the same, and empty: 0, not set (printed empty) */
         K_SIZE_DECIMAL, /* uint64_t, printed in decimal units (disk labels) */
         K_SIZE_REST,    /* SizeOrRest */
         K_BOOL,         /* bool */

@@ -31,7 +31,8 @@ static void print_key(FILE *f, const KeyDef *k, const void *field) {
                         fprintf(f, "%s=%s\n", k->name, *l);
                 return;
         }
-        case K_SIZE: {
+        case K_SIZE:
+        case K_SIZE_UNSET: {
                 uint64_t v = *(const uint64_t *) field;
                 fprintf(f, "%s=%s\n", k->name, v ? format_size(buf, v) : "");
                 return;

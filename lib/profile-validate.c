@@ -636,6 +636,16 @@ static void check_label(ParseState *s, const char *label, FsType f, Loc loc) {
                               fs_type_to_string(f), max);
 }
 
+/* mke2fs -i: from 1K to 64M bytes of filesystem per inode. */
+static void check_inode_ratio(ParseState *s, uint64_t ratio, FsType f, Loc loc) {
+        if (ratio == 0)
+                return;
+        if (f != FS_EXT4)
+                profile_error(s, loc, "InodeRatio= is for ext4 (this one is Format=%s)", fs_type_to_string(f));
+        else if (ratio < 1024 || ratio > 64 * MiB)
+                profile_error(s, loc, "InodeRatio= must be from 1K to 64M bytes per inode (mke2fs -i), as in 1M for a store of large files");
+}
+
 static void check_disks(ParseState *s, MountUse **mounts, size_t *n_mounts) {
         Profile *p = s->p;
         for (size_t i = 0; i < p->n_disks; i++) {
@@ -707,6 +717,7 @@ static void check_partitions(ParseState *s, MountUse **mounts, size_t *n_mounts)
                                       : x->type == PART_SWAP ? "a swap partition is swap"
                                                              : "this type holds no filesystem");
                 check_label(s, x->label, x->format, where(s, &x->head, k, "Label"));
+                check_inode_ratio(s, x->inode_ratio, x->format, where(s, &x->head, k, "InodeRatio"));
                 if (!valid_mount_options(x->mount_options))
                         profile_error(s, where(s, &x->head, k, "MountOptions"), MOUNT_OPTIONS_ERROR, x->mount_options);
                 if (!isempty(x->mount)) {
@@ -822,6 +833,7 @@ static void check_volume_groups(ParseState *s, MountUse **mounts, size_t *n_moun
                 if (v->size == 0)
                         profile_error(s, v->head.loc, "volume '%s/%s' has no Size=", v->head.parent, v->head.name);
                 check_label(s, v->label, v->format, where(s, &v->head, k, "Label"));
+                check_inode_ratio(s, v->inode_ratio, v->format, where(s, &v->head, k, "InodeRatio"));
                 if (!valid_mount_options(v->mount_options))
                         profile_error(s, where(s, &v->head, k, "MountOptions"), MOUNT_OPTIONS_ERROR, v->mount_options);
                 if (streq(strempty(v->mount), "/") || streq(strempty(v->mount), "/boot") || streq(strempty(v->mount), "/boot/efi"))

@@ -119,6 +119,7 @@ static const KeyDef partition_keys[] = {
         KEY("Label", K_STRING, Partition, label),
         KEY("Mount", K_STRING, Partition, mount),
         KEY("MountOptions", K_STRING, Partition, mount_options),
+        KEY("InodeRatio", K_SIZE_UNSET, Partition, inode_ratio),
         KEY("VolumeGroup", K_STRING, Partition, volume_group),
         KEY("Preserve", K_BOOL, Partition, preserve),
 };
@@ -134,6 +135,7 @@ static const KeyDef volume_keys[] = {
         KEY("Label", K_STRING, Volume, label),
         KEY("Mount", K_STRING, Volume, mount),
         KEY("MountOptions", K_STRING, Volume, mount_options),
+        KEY("InodeRatio", K_SIZE_UNSET, Volume, inode_ratio),
 };
 
 static const KeyDef domain_keys[] = {
@@ -595,6 +597,12 @@ static void assign_value(ParseState *s, const KeyDef *k, void *field, const char
                         strv_push(l, value);
                 return;
         }
+        case K_SIZE_UNSET:
+                if (isempty(value)) {
+                        *(uint64_t *) field = 0;
+                        return;
+                }
+                __attribute__((fallthrough));
         case K_SIZE:
         case K_SIZE_DECIMAL: {
                 uint64_t v;

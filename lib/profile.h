@@ -157,6 +157,7 @@ typedef struct Partition {
         char *label;
         char *mount;
         char *mount_options;
+        uint64_t inode_ratio; /* ext4: bytes per inode (mke2fs -i); 0: mke2fs's default */
         char *volume_group;
         bool preserve; /* kept with its contents on a reinstall (a volume group's PV: set by validation) */
         size_t disk; /* index in Profile.disks, set by validation */
@@ -175,6 +176,7 @@ typedef struct Volume {
         char *label;
         char *mount;
         char *mount_options;
+        uint64_t inode_ratio; /* as Partition's */
 } Volume;
 
 typedef struct Domain {

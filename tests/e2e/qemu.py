@@ -5,6 +5,7 @@ Used by the boot tests and by `make e2e`: the harness reads the console as an
 administrator would, and types into it; nothing in the product knows it is
 being tested. Standard library only.
 """
+import bisect
 import os
 import re
 import select
@@ -48,6 +49,7 @@ class Machine:
         self.buf = b""
         self.seen = b""
         self.all = bytearray()    # everything the console said, never consumed
+        self.stamps = []          # (offset in all, host time) of each read: when a line came
         self.logf = None
         self.vars = None
         self.started = None
@@ -141,6 +143,7 @@ class Machine:
         self.logf.write(data)
         self.logf.flush()
         self.buf += data
+        self.stamps.append((len(self.all), time.time()))
         self.all += data
         return True
 
@@ -216,6 +219,12 @@ class Machine:
         while self._read_quiet(0):
             pass
         return self.proc.returncode
+
+    def time_at(self, offset):
+        """When the console said the byte at offset of self.all (host time:
+        the read that brought it; the console is read as it comes)."""
+        i = bisect.bisect_right(self.stamps, (offset, float("inf"))) - 1
+        return self.stamps[i][1] if i >= 0 else self.started
 
     def switch_log(self, path):
         """Log what follows to another file (one file per boot)."""

@@ -103,6 +103,7 @@ Format=vfat
 Label=
 Mount=/boot/efi
 MountOptions=defaults
+InodeRatio=
 VolumeGroup=
 Preserve=no
 
@@ -113,6 +114,7 @@ Format=ext4
 Label=
 Mount=/boot
 MountOptions=defaults
+InodeRatio=
 VolumeGroup=
 Preserve=no
 
@@ -123,6 +125,7 @@ Format=ext4
 Label=
 Mount=/
 MountOptions=defaults
+InodeRatio=
 VolumeGroup=
 Preserve=no
 
@@ -133,6 +136,7 @@ Format=swap
 Label=
 Mount=
 MountOptions=defaults
+InodeRatio=
 VolumeGroup=
 Preserve=no
 
@@ -143,6 +147,7 @@ Format=ext4
 Label=
 Mount=/srv/storage
 MountOptions=defaults
+InodeRatio=1M
 VolumeGroup=
 Preserve=yes
 
@@ -153,6 +158,7 @@ Format=none
 Label=
 Mount=
 MountOptions=defaults
+InodeRatio=
 VolumeGroup=vg0
 Preserve=yes
 
