@@ -43,9 +43,11 @@ TESTS         := $(patsubst tests/%.c,%,$(wildcard tests/test-*.c))
 
 # Debian packages: to build, to run the tests, to build images.
 DEPS_BUILD := build-essential pkg-config libinih-dev libblkid-dev libarchive-dev libisoburn-dev libparted-dev liblvm2-dev libxen-dev
-DEPS_TEST  := libcmocka-dev xz-utils clang libclang-rt-14-dev python3 openssh-client gnupg gpgv xorriso fdisk grub-pc-bin grub-efi-amd64-bin mtools dosfstools e2fsprogs lvm2
+# (systemd: the installer's steps run systemd-machine-id-setup; a minbase
+# Debian has no systemd.)
+DEPS_TEST  := libcmocka-dev xz-utils clang libclang-rt-14-dev python3 openssh-client gnupg gpgv xorriso fdisk grub-pc-bin grub-efi-amd64-bin mtools dosfstools e2fsprogs lvm2 systemd
 DEPS_RUN   := mmdebstrap debian-archive-keyring gpgv squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools
-DEPS_E2E   := qemu-system-x86 ovmf seabios xorriso fdisk lvm2 e2fsprogs python3 util-linux openssh-client
+DEPS_E2E   := qemu-system-x86 qemu-utils ovmf seabios xorriso fdisk lvm2 e2fsprogs python3 util-linux openssh-client
 
 all: build/hyperion-build build/hyperion-firstboot build/hyperion-block build/hyperion-vif
 

@@ -48,15 +48,24 @@ static const GuestFile guest_files[] = {
         { "etc/systemd/system/service.d/hyperion-guest.conf", 0644,
           "# hyperion: no service of a guest fails for starting slowly on a loaded host.\n"
           "[Service]\nTimeoutStartSec=infinity\n" },
-        /* ifupdown waits for udev with "udevadm settle", which gives up after
-         * 120 s on its own, in a unit that gives up after 180 s: as long as it
-         * takes, instead. The file's name differs from service.d's one above:
-         * a drop-in of the same name in the unit's own folder hides it. */
+        /* ifupdown waits for udev to settle (every device of the coldplug,
+         * minutes of a guest's boot under nested TCG) for the interfaces to
+         * have their names. A guest's are xen-netfront's, loaded at sysinit
+         * (modules-load.d below), named by the kernel (net.ifnames=0), all
+         * there once eth0 is: that is what is waited for, as long as it
+         * takes. The file's name differs from service.d's one above: a
+         * drop-in of the same name in the unit's own folder hides it. */
         { "etc/systemd/system/ifupdown-pre.service.d/hyperion-udev-settle.conf", 0644,
-          "# hyperion: udev may take longer than udevadm's 120 s and the unit's own\n"
-          "# TimeoutSec=180 on a loaded host.\n"
+          "# hyperion: a Xen guest's interfaces are xen-netfront's (loaded at sysinit:\n"
+          "# modules-load.d/hyperion-guest.conf) with the kernel's names (net.ifnames=0),\n"
+          "# all made when the module is loaded: wait for eth0, as long as it takes,\n"
+          "# rather than for udev to settle every device of the boot.\n"
           "[Service]\nTimeoutStartSec=infinity\nExecStart=\n"
-          "ExecStart=/bin/sh -c 'until udevadm settle --timeout=60; do echo \"hyperion: udev is still busy; waiting\"; done'\n" },
+          "ExecStart=/bin/sh -c 'n=0; until [ -e /sys/class/net/eth0 ]; do"
+          " [ $((n %% 30)) -eq 1 ] && echo \"hyperion: waiting for eth0 ($n s)\"; sleep 1; n=$((n + 1)); done'\n" },
+        { "etc/modules-load.d/hyperion-guest.conf", 0644,
+          "# hyperion: a Xen guest's network interfaces, made at sysinit (ifupdown-pre\n"
+          "# waits for eth0).\nxen-netfront\n" },
         { "etc/systemd/journald.conf.d/hyperion-guest.conf", 0644,
           "# hyperion: the guest's journal is kept on its disk.\n[Journal]\nStorage=persistent\n" },
         /* initramfs-tools waits 30 s for the root device, then drops to a shell. */
@@ -71,6 +80,24 @@ static const GuestFile guest_files[] = {
           "\tsleep 1\n"
           "\tn=$((n + 1))\n"
           "done\n" },
+        /* No udev in the initrd: its root is /dev/xvda, which devtmpfs makes
+         * as soon as xen-blkfront (loaded from conf/modules) finds the disk;
+         * udev's coldplug and settle were most of the initrd's time under
+         * TCG. Same-named scripts in /etc replace the package's. */
+        { "etc/initramfs-tools/scripts/init-top/udev", 0755,
+          "#!/bin/sh\n"
+          "# hyperion: a Xen guest's initrd runs no udev: its root, /dev/xvda, is made\n"
+          "# by devtmpfs once xen-blkfront (conf/modules) finds it. Replaces udev's own.\n"
+          "case $1 in prereqs) exit 0 ;; esac\n"
+          "exit 0\n" },
+        { "etc/initramfs-tools/scripts/init-bottom/udev", 0755,
+          "#!/bin/sh\n"
+          "# hyperion: no udev to stop (init-top/udev); /dev goes over to the root\n"
+          "# as udev's own script does.\n"
+          "case $1 in prereqs) exit 0 ;; esac\n"
+          "mount -n -o move /dev \"${rootmnt:?}/dev\" || mount -n --move /dev \"${rootmnt}/dev\"\n"
+          "if command -v nuke >/dev/null; then nuke /dev; else rm -rf /dev; fi\n"
+          "ln -s \"${rootmnt}/dev\" /dev\n" },
         { "etc/initramfs-tools/conf.d/hyperion-guest.conf", 0644,
           "# hyperion: a Xen guest's initrd holds only what mounts its root.\nMODULES=list\n" },
         /* The default (MODULES=most) does not even unpack in 128M of memory. */
@@ -78,11 +105,6 @@ static const GuestFile guest_files[] = {
          * manual_add_modules only copies them: the guests then waited a
          * quarter of an hour for xvda). */
         { "etc/initramfs-tools/modules", 0644, "# hyperion: a Xen guest's root\nxen_blkfront\next4\n" },
-        /* Keys are made per guest at install time; this only fills a gap. */
-        { "etc/systemd/system/ssh.service.d/hyperion-hostkeys.conf", 0644,
-          "# hyperion: the installer gives each guest its own SSH host keys; a missing\n"
-          "# one is made here rather than have sshd start without it.\n"
-          "[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n" },
         { &GUEST_READY_SCRIPT[1], 0755, /* without its leading slash */
           "#!/bin/sh\n"
           "# hyperion: the line this guest prints on its console (hvc0) once its system\n"
@@ -111,6 +133,38 @@ static const GuestFile guest_files[] = {
         {},
 };
 
+/* What a Xen PV guest never uses, masked (not removed: an administrator
+ * unmasks what a guest of theirs needs): the text consoles (its console is
+ * hvc0, serial-getty's), modules and mounts for hardware and debugging it
+ * has not, binfmt; generators for what it cannot have (GPT auto-discovery
+ * of a whole disk, hibernation, a TPM, SSH over vsock, offline updates,
+ * systemd.run=). Each is a process fewer at boot, where a PV guest under
+ * nested TCG pays dearly for every fork and exec. */
+static const char *const guest_masked_units[] = {
+        "getty@tty1.service", "getty-static.service", "modprobe@drm.service", "modprobe@efi_pstore.service",
+        "modprobe@fuse.service", "modprobe@configfs.service", "systemd-pstore.service", "sys-fs-fuse-connections.mount",
+        "sys-kernel-config.mount", "sys-kernel-debug.mount", "sys-kernel-tracing.mount", "dev-hugepages.mount",
+        "proc-sys-fs-binfmt_misc.automount", "systemd-binfmt.service", "systemd-udev-load-credentials.service", NULL,
+};
+static const char *const guest_masked_generators[] = {
+        "systemd-gpt-auto-generator", "systemd-hibernate-resume-generator", "systemd-tpm2-generator",
+        "systemd-ssh-generator", "systemd-system-update-generator", "systemd-run-generator", NULL,
+};
+
+static int mask_in(const char *root, const char *dir, const char *const *names) {
+        _cleanup_free_ char *d = path_join(root, dir);
+        int r = RUN(NULL, "mkdir", "-p", d);
+        if (r < 0)
+                return r;
+        for (const char *const *n = names; *n; n++) {
+                _cleanup_free_ char *link = path_join(d, *n);
+                (void) unlink(link);
+                if (symlink("/dev/null", link) < 0)
+                        return log_error_errno(errno, "cannot mask %s in the guests' tree: %m", *n);
+        }
+        return 0;
+}
+
 static int lay_guest_files(const char *root) {
         for (const GuestFile *f = guest_files; f->path; f++) {
                 _cleanup_free_ char *full = path_join(root, f->path);
@@ -129,6 +183,9 @@ static int lay_guest_files(const char *root) {
         (void) unlink(link);
         if (symlink("/etc/systemd/system/" GUEST_READY_UNIT, link) < 0)
                 return log_error_errno(errno, "cannot enable %s in the guests' tree: %m", GUEST_READY_UNIT);
+        if ((r = mask_in(root, "etc/systemd/system", guest_masked_units)) < 0 ||
+            (r = mask_in(root, "etc/systemd/system-generators", guest_masked_generators)) < 0)
+                return r;
         return 0;
 }
 
