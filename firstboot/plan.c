@@ -1189,13 +1189,24 @@ static void system_steps(Plan *plan) {
                          "# (a loaded host, a disk that spins up): the boot waits for it.\n"
                          "[Manager]\nDefaultDeviceTimeoutSec=infinity\n"),
                  "no device timeout at boot");
+        /* ifupdown waits for udev to settle: every device of the boot (the
+         * disks, their volumes), half a minute of dom0's under TCG before
+         * sshd. What ifup needs is each bridge's card with its name. */
         add_file(plan, "/etc/systemd/system/ifupdown-pre.service.d/hyperion.conf",
-                 xstrdup("# hyperion: ifupdown waits for udev with \"udevadm settle\", which gives up\n"
-                         "# after 120 s on its own, in a unit that gives up after 180 s (TimeoutSec=);\n"
-                         "# a loaded host's udev may take longer.\n"
+                 xstrdup("# hyperion: ifupdown waits for udev to settle (every device of the boot) so\n"
+                         "# that the interfaces have their names. When every interface brought up at\n"
+                         "# boot is a bridge, what it needs is the bridges' cards with their names\n"
+                         "# (udevadm wait); a card that does not show up in 2 minutes, or any other\n"
+                         "# interface, and it waits for udev to settle, as long as it takes (udevadm\n"
+                         "# settle gives up after 120 s on its own, the unit after 180 s).\n"
                          "[Service]\nTimeoutStartSec=infinity\nExecStart=\n"
-                         "ExecStart=/bin/sh -c 'until udevadm settle --timeout=60; do echo \"hyperion: udev is still busy; waiting\"; done'\n"),
-                 "the network waits for udev as long as it takes");
+                         "ExecStart=/bin/sh -c 'ports=; for i in $(ifquery --list --allow=auto --exclude=lo); do"
+                         " p=$(ifquery \"$i\" | sed -n \"s/^bridge[_-]ports: *//p\"); [ -n \"$p\" ] || { ports=settle; break; };"
+                         " ports=\"$ports $p\"; done;"
+                         " for p in $ports; do [ \"$p\" = none ] && continue;"
+                         " [ \"$p\" != settle ] && udevadm wait --timeout=120 \"/sys/class/net/$p\" && continue;"
+                         " until udevadm settle --timeout=60; do echo \"hyperion: udev is still busy; waiting\"; done; break; done'\n"),
+                 "the network waits for the bridges' cards as long as it takes");
         _cleanup_free_ char *why = plan->nic ? xasprintf("the bridge %s on %s (%s)", p->network.bridge, plan->nic->name, plan->nic->mac)
                                              : xasprintf("the bridge %s, on no card (this machine has no wired one)", p->network.bridge);
         add_file(plan, "/etc/network/interfaces", plan_interfaces(p, plan->nic ? plan->nic->name : NULL), why);
