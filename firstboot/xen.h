@@ -30,12 +30,16 @@
  * Xen's vif-bridge, which outlasts libxl's 40 s on a loaded host. */
 #define GUEST_VIF_SCRIPT "/usr/lib/hyperion/vif"
 /* The console on hvc0 (xl console), eth0 as the interfaces file names it.
+ * quiet: on that console (read by the report, kept in dom0's log) the
+ * kernel's errors and worse, not its 230 lines of boot messages (each a
+ * write to the console ring and a wake-up of xenconsoled in dom0: under
+ * nested TCG, seconds of a guest's boot); the whole is in its journal.
  * oops=panic: a guest kernel that oopses is left in no state to serve (a
  * driver that dies holding a lock with interrupts off hangs the domain and
  * can keep its vCPU busy for good: seen with trixie's xen-blkfront); a panic
  * in a Xen guest with panic=0 is a domain crash at once, which on_crash
  * restarts, under the restart limit for the guests hyperion looks after. */
-#define GUEST_CMDLINE "root=/dev/xvda ro console=hvc0 net.ifnames=0 oops=panic"
+#define GUEST_CMDLINE "root=/dev/xvda ro console=hvc0 quiet net.ifnames=0 oops=panic"
 
 /* /etc/default/grub.d/hyperion-xen.cfg: dom0_mem, Xen's command line. */
 char *xen_grub_cfg(const Profile *p);

@@ -42,8 +42,10 @@ static const GuestFile guest_files[] = {
         { "etc/hostname", 0644, "localhost\n" },
         { "etc/systemd/system.conf.d/hyperion-guest.conf", 0644,
           "# hyperion: a guest boots as slowly as its host lets it. No device it\n"
-          "# always has (xvda, xvdb, hvc0) and no start job is given up on.\n"
-          "[Manager]\nDefaultTimeoutStartSec=infinity\nDefaultDeviceTimeoutSec=infinity\n" },
+          "# always has (xvda, xvdb, hvc0) and no start job is given up on. On its\n"
+          "# console (hvc0, kept by the host) only what fails: no status line a unit,\n"
+          "# no spinner redrawn twice a second while a slow job runs.\n"
+          "[Manager]\nDefaultTimeoutStartSec=infinity\nDefaultDeviceTimeoutSec=infinity\nShowStatus=error\n" },
         /* Units that set their own TimeoutSec=90s (fsck, journal flush, sysctl...). */
         { "etc/systemd/system/service.d/hyperion-guest.conf", 0644,
           "# hyperion: no service of a guest fails for starting slowly on a loaded host.\n"
