@@ -366,8 +366,9 @@ int clamp_mtimes(const char *root, int64_t epoch) {
 /* systemd's units with ConditionNeedsUpdate= (ldconfig, the hwdb, the
  * journal's catalog, sysusers...) run at a boot where /usr is newer than
  * /etc/.updated or /var/.updated: on every boot of the live system and on
- * the first boot of each installed system and guest, minutes under TCG,
- * for caches that apt's triggers already made in the tree. The stamps
+ * the first boot of each installed system and guest (measured in a guest's
+ * first boot under TCG: ldconfig 12.7 s, the catalog 13.1 s, sysusers
+ * 15.7 s, beside each other), for caches that apt's triggers already made. The stamps
  * systemd-update-done would write, with /usr's time (after the clamp):
  * the tree is up to date as it is. */
 static const char *const update_stamps[] = { "etc/.updated", "var/.updated" };

@@ -53,18 +53,20 @@ static const GuestFile guest_files[] = {
         /* ifupdown waits for udev to settle (every device of the coldplug,
          * minutes of a guest's boot under nested TCG) for the interfaces to
          * have their names. A guest's are xen-netfront's, loaded at sysinit
-         * (modules-load.d below), named by the kernel (net.ifnames=0), all
-         * there once eth0 is: that is what is waited for, as long as it
-         * takes. The file's name differs from service.d's one above: a
-         * drop-in of the same name in the unit's own folder hides it. */
+         * (modules-load.d below) and named by the kernel (net.ifnames=0), one
+         * for each of its vif devices on the xen bus, made as each backend
+         * answers: those are waited for, as long as it takes. The file's name
+         * differs from service.d's one above: a drop-in of the same name in
+         * the unit's own folder hides it. */
         { "etc/systemd/system/ifupdown-pre.service.d/hyperion-udev-settle.conf", 0644,
           "# hyperion: a Xen guest's interfaces are xen-netfront's (loaded at sysinit:\n"
           "# modules-load.d/hyperion-guest.conf) with the kernel's names (net.ifnames=0),\n"
-          "# all made when the module is loaded: wait for eth0, as long as it takes,\n"
-          "# rather than for udev to settle every device of the boot.\n"
+          "# one for each of its vif devices: wait until each has its interface, as\n"
+          "# long as it takes, rather than for udev to settle every device of the boot.\n"
           "[Service]\nTimeoutStartSec=infinity\nExecStart=\n"
-          "ExecStart=/bin/sh -c 'n=0; until [ -e /sys/class/net/eth0 ]; do"
-          " [ $((n %% 30)) -eq 1 ] && echo \"hyperion: waiting for eth0 ($n s)\"; sleep 1; n=$((n + 1)); done'\n" },
+          "ExecStart=/bin/sh -c 'n=0; for v in /sys/bus/xen/devices/vif-*; do [ -e \"$v\" ] || continue;"
+          " until [ -d \"$v/net\" ]; do [ $((n %% 30)) -eq 1 ] && echo \"hyperion: waiting for the interface of $v ($n s)\";"
+          " sleep 1; n=$((n + 1)); done; done'\n" },
         { "etc/modules-load.d/hyperion-guest.conf", 0644,
           "# hyperion: a Xen guest's network interfaces, made at sysinit (ifupdown-pre\n"
           "# waits for eth0).\nxen-netfront\n" },
