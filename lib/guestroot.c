@@ -69,7 +69,7 @@ static const GuestFile guest_files[] = {
           " sleep 1; n=$((n + 1)); done; done'\n" },
         { "etc/modules-load.d/hyperion-guest.conf", 0644,
           "# hyperion: a Xen guest's network interfaces, made at sysinit (ifupdown-pre\n"
-          "# waits for eth0).\nxen-netfront\n" },
+          "# waits for each of them).\nxen-netfront\n" },
         { "etc/systemd/journald.conf.d/hyperion-guest.conf", 0644,
           "# hyperion: the guest's journal is kept on its disk.\n[Journal]\nStorage=persistent\n" },
         /* initramfs-tools waits 30 s for the root device, then drops to a shell. */
