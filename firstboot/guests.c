@@ -78,14 +78,34 @@ int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
         _cleanup_free_ char *hosts = xasprintf("127.0.0.1\tlocalhost\n127.0.1.1\t%s\n\n"
                                                "::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
                                                name);
+        /* The swap is nofail: swap.target, and with it local-fs.target (its
+         * tmp.mount), the network and sshd, do not wait for udev's coldplug
+         * to announce xvdb (1-2 minutes of a loaded host under TCG). It is
+         * still waited for as long as it takes (DefaultDeviceTimeoutSec=
+         * infinity) and the ready line comes after it (the drop-in below). */
         _cleanup_free_ char *fstab = xasprintf("# /etc/fstab of guest %s: written by hyperion-firstboot.\n"
                                                "/dev/xvda / ext4 errors=remount-ro 0 1\n%s",
-                                               name, d->swap ? "/dev/xvdb none swap sw 0 0\n" : "");
+                                               name,
+                                               d->swap ? "# nofail: the boot goes on while udev finds xvdb; the swap comes on as soon as it does.\n"
+                                                         "/dev/xvdb none swap sw,nofail 0 0\n"
+                                                       : "");
         _cleanup_free_ char *net = guest_interfaces(d);
         int r;
         if ((r = write_file_under(root, "etc/hostname", hostname, 0644)) < 0 || (r = write_file_under(root, "etc/hosts", hosts, 0644)) < 0 ||
             (r = write_file_under(root, "etc/fstab", fstab, 0644)) < 0 || (r = write_file_under(root, "etc/network/interfaces", net, 0644)) < 0)
                 return r;
+        _cleanup_free_ char *ready_swap = path_join(root, GUEST_READY_SWAP_DROPIN);
+        if (d->swap) {
+                _cleanup_free_ char *dir = path_join(root, GUEST_READY_DROPINS);
+                if ((r = RUN(NULL, "mkdir", "-p", dir)) < 0 ||
+                    (r = write_file_under(root, GUEST_READY_SWAP_DROPIN,
+                                          "# hyperion: the ready line says the swap is on: it waits for it (nofail in\n"
+                                          "# /etc/fstab: nothing else of the boot does).\n"
+                                          "[Unit]\nWants=dev-xvdb.swap\nAfter=dev-xvdb.swap\n",
+                                          0644)) < 0)
+                        return r;
+        } else if (unlink(ready_swap) < 0 && errno != ENOENT)
+                return log_error_errno(errno, "cannot remove '%s': %m", ready_swap);
         /* Its own machine-id and SSH host keys, made now: sshd answers as soon
          * as the guest is up, and no two guests (or installs) share a key. */
         _cleanup_free_ char *mid = path_join(root, "etc/machine-id");

@@ -46,6 +46,10 @@ char *medium_iso_date(int64_t epoch);
 #define GUEST_READY_PREFIX "hyperion-guest: "
 #define GUEST_READY_UNIT "hyperion-guest-ready.service"
 #define GUEST_READY_SCRIPT "/usr/local/lib/hyperion/guest-ready"
+/* Where a guest with a swap volume orders its ready line after the swap
+ * (relative to the guest's root). */
+#define GUEST_READY_DROPINS "etc/systemd/system/" GUEST_READY_UNIT ".d"
+#define GUEST_READY_SWAP_DROPIN GUEST_READY_DROPINS "/hyperion-swap.conf"
 
 /* xenconsoled's logs of the guests' consoles (dom0), one file a guest:
  * guest-NAME.log; each domain's output begins with a "Logfile Opened" line

@@ -14,6 +14,7 @@
 
 #include "guests.h"
 #include "log.h"
+#include "medium.h"
 #include "profile.h"
 #include "run.h"
 #include "tarball.h"
@@ -84,7 +85,11 @@ static void test_root_into_image(void **state) {
         assert_string_equal(hostname, "tethys\n");
         assert_int_equal(read_full_file("root/etc/fstab", &fstab, NULL), 0);
         assert_non_null(strstr(fstab, "/dev/xvda / ext4"));
-        assert_non_null(strstr(fstab, "/dev/xvdb none swap"));
+        assert_non_null(strstr(fstab, "/dev/xvdb none swap sw,nofail 0 0\n"));
+        /* nofail: the ready line waits for the swap itself. */
+        _cleanup_free_ char *ready = NULL;
+        assert_int_equal(read_full_file("root/" GUEST_READY_SWAP_DROPIN, &ready, NULL), 0);
+        assert_non_null(strstr(ready, "\nWants=dev-xvdb.swap\nAfter=dev-xvdb.swap\n"));
         assert_int_equal(read_full_file("root/etc/network/interfaces", &net, NULL), 0);
         assert_non_null(strstr(net, "iface eth0 inet dhcp"));
         assert_int_equal(read_full_file("root/etc/machine-id", &mid, NULL), 0);
