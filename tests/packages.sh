@@ -18,7 +18,10 @@ here=$(. /etc/os-release && echo "$VERSION_CODENAME")
 suites=${SUITES:-$here trixie}
 tmp=$(mktemp -d /var/tmp/hyperion-packages.XXXXXX)
 mounted=()
+declare -A bootstrap_pid=()
 cleanup() {
+        for p in "${bootstrap_pid[@]}"; do kill "$p" 2>/dev/null || true; done
+        wait
         for m in "${mounted[@]}"; do umount -l "$m" 2>/dev/null || true; done
         rm -rf --one-file-system "$tmp"
 }
@@ -33,7 +36,7 @@ packages_in() {
         [ "$root" = / ] || in=(chroot "$root")
         local t0
         t0=$(date +%s)
-        "${in[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        "${in[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends \
                 build-essential debhelper lintian $build_deps >"$tmp/$suite-deps.out" 2>&1 ||
                 { tail -n 20 "$tmp/$suite-deps.out"; echo "$suite: the build dependencies do not install"; return 1; }
         "${in[@]}" sh -c 'cd "$1" && rm -rf ../hyperion*_*.deb ../hyperion_*.buildinfo ../hyperion_*.changes &&
@@ -46,7 +49,7 @@ packages_in() {
         "${in[@]}" sh -c 'cd "$1/.." && lintian --fail-on error --suppress-tags-from-file /dev/null hyperion-*.deb' sh "$src" \
                 >"$tmp/$suite-lintian.out" 2>&1 || { cat "$tmp/$suite-lintian.out"; echo "$suite: lintian reports errors"; return 1; }
         echo "$suite: lintian: no error ($(grep -c '^W:' "$tmp/$suite-lintian.out" || true) warnings)"
-        "${in[@]}" sh -c 'cd "$1/.." && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ./hyperion-build_*.deb ./hyperion-common_*.deb' \
+        "${in[@]}" sh -c 'cd "$1/.." && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q ./hyperion-build_*.deb ./hyperion-common_*.deb' \
                 sh "$src" >"$tmp/$suite-install.out" 2>&1 ||
                 { tail -n 20 "$tmp/$suite-install.out"; echo "$suite: apt install ./hyperion-build_*.deb failed"; return 1; }
         "${in[@]}" sh -c 'cd /tmp && hyperion-build --check >/dev/null && test -d /usr/share/hyperion/source/firstboot &&
@@ -59,6 +62,15 @@ packages_in() {
         fi
 }
 
+# The other suites' bare chroots are made (network and disk) while this
+# machine's packages build (CPU).
+for suite in $suites; do
+        [ "$suite" = "$here" ] && continue
+        echo "$suite: a fresh minbase chroot (beside the rest)"
+        debootstrap --variant=minbase "$suite" "$tmp/$suite" "$mirror" >"$tmp/$suite-debootstrap.out" 2>&1 &
+        bootstrap_pid[$suite]=$!
+done
+
 status=0
 for suite in $suites; do
         if [ "$suite" = "$here" ]; then
@@ -69,8 +81,7 @@ for suite in $suites; do
                 continue
         fi
         root=$tmp/$suite
-        echo "$suite: a fresh minbase chroot"
-        debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$tmp/$suite-debootstrap.out" 2>&1 ||
+        wait "${bootstrap_pid[$suite]}" ||
                 { tail -n 20 "$tmp/$suite-debootstrap.out"; echo "$suite: debootstrap failed"; status=1; continue; }
         mkdir -p "$root/srv/src"
         (cd "$top" && git ls-files -z 2>/dev/null | xargs -0 cp --parents -a -t "$root/srv/src") || cp -a "$top/." "$root/srv/src"
