@@ -67,6 +67,14 @@ static const GuestFile guest_files[] = {
           "ExecStart=/bin/sh -c 'n=0; for v in /sys/bus/xen/devices/vif-*; do [ -e \"$v\" ] || continue;"
           " until [ -d \"$v/net\" ]; do [ $((n %% 30)) -eq 1 ] && echo \"hyperion: waiting for the interface of $v ($n s)\";"
           " sleep 1; n=$((n + 1)); done; done'\n" },
+        /* sshd -t before sshd: the same parse and host keys loaded twice, one
+         * of the slowest steps of a guest's boot under TCG. sshd itself
+         * refuses a bad configuration the same way (exit 255, not restarted);
+         * ExecReload's check stays. */
+        { "etc/systemd/system/ssh.service.d/hyperion-no-check.conf", 0644,
+          "# hyperion: no sshd -t before sshd at boot (sshd refuses a bad configuration\n"
+          "# itself, exit 255, not restarted): its parse and host keys once, not twice.\n"
+          "[Service]\nExecStartPre=\n" },
         { "etc/modules-load.d/hyperion-guest.conf", 0644,
           "# hyperion: a Xen guest's network interfaces, made at sysinit (ifupdown-pre\n"
           "# waits for each of them).\nxen-netfront\n" },
