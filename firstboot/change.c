@@ -489,6 +489,12 @@ static void plan_known_guest(ChangePlan *c, const Domain *d, const HostGuest *hg
                 strv_consume(errors, xasprintf("%s:%u: guest %s: Swap= given to a guest installed without one (%s/%s): not done on "
                                                "a running host",
                                                loc.file, loc.line, name, d->volume_group, sn));
+        else if (swap && !d->swap)
+                /* Its cfg would lose xvdb while its /etc/fstab still names it. */
+                strv_consume(errors, xasprintf("%s:%u: guest %s: no Swap= for a guest installed with one (%s/%s, %s): not done on a "
+                                               "running host, whose /etc/fstab names xvdb; give it Swap=%s again",
+                                               loc.file, loc.line, name, d->volume_group, sn, format_size(a, swap->size),
+                                               format_size(b, swap->size)));
         if (disk_from || swap_from) {
                 _cleanup_free_ char *dt = disk_from ? xasprintf("%s/%s from %s to %s", d->volume_group, dn, format_size(a, disk_from),
                                                                 format_size(b, want_disk))

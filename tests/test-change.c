@@ -175,6 +175,11 @@ static void test_golden_changes(void **state) {
                 _cleanup_(profile_freep) Profile *p = profile_with("20-guests.conf", "Disk=10G", "Disk=8G", NULL);
                 golden("shrink-refused", p, &h, false);
         }
+        {
+                /* Its swap taken away: its fstab still names xvdb. */
+                _cleanup_(profile_freep) Profile *p = profile_with("20-guests.conf", "Disk=10G\nSwap=4G\n", "Disk=10G\n", NULL);
+                golden("swap-removed-refused", p, &h, false);
+        }
         host_release(&h);
 
         /* A host installed by an older hyperion: io's cfg has the guests'
