@@ -74,12 +74,16 @@ class Ssh:
 
 
 def sections(text):
-    """A command's output cut at '== NAME ==' lines: {NAME: text}."""
+    """A command's output cut at '== NAME ==' lines: {NAME: text}. A header
+    may follow output that has no newline of its own (a console log that
+    ends on its login prompt): that text stays with its section."""
     out, name = {}, None
     for line in text.splitlines():
-        m = re.fullmatch(r"== (\S+) ==", line.strip())
+        m = re.fullmatch(r"(.*?)== ([\w-]+) ==", line.rstrip())
         if m:
-            name = m.group(1)
+            if m.group(1) and name:
+                out[name].append(m.group(1))
+            name = m.group(2)
             out[name] = []
         elif name:
             out[name].append(line)
@@ -100,7 +104,7 @@ def host_facts(ssh, guests):
            "echo '== analyze =='", ANALYZE_CMD,
            "echo '== boot-journal =='", "journalctl -b -o short-monotonic --no-pager 2>&1 | tail -n 20000"]
     for g in guests:
-        cmd += [f"echo '== console-{g} =='", f"cat {CONSOLE_DIR}/guest-{g}.log 2>/dev/null | tail -c 262144"]
+        cmd += [f"echo '== console-{g} =='", f"cat {CONSOLE_DIR}/guest-{g}.log 2>/dev/null | tail -c 262144; echo"]
     rc, out, err = ssh.run("dom0", "; ".join(cmd))
     if rc != 0 and not out:
         raise RuntimeError(f"ssh dom0: exit {rc}: {err}")
