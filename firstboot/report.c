@@ -75,8 +75,10 @@ static char *field(const char **p, const char *label) {
                 end = NULL;
         size_t n = end ? (size_t) (end - s) : line;
         *p = end ? end + 2 : s + n;
+        /* The guest's own words: nothing in them may act on dom0's
+         * terminal (erase, move, answer back). */
         char *v = xstrndup(s, n);
-        return strstrip(v);
+        return strstrip(str_terminal_safe(v));
 }
 
 /* The fields after "NAME up after ". */
@@ -140,10 +142,7 @@ char **console_last_lines(const char *section, size_t n) {
         for (size_t i = first; i < len; i++) {
                 if (!all[i][0])
                         continue;
-                for (char *c = all[i]; *c; c++)
-                        if ((unsigned char) *c < 0x20 || *c == 0x7f)
-                                *c = ' ';
-                strv_push(&out, strstrip(all[i]));
+                strv_push(&out, strstrip(str_terminal_safe(all[i])));
         }
         return out;
 }

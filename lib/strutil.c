@@ -164,6 +164,57 @@ char *strstrip(char *s) {
         return s;
 }
 
+/* The length of the valid UTF-8 sequence at s (1-4) and its code point,
+ * or 0 when it is not one (overlong, surrogate, past U+10FFFF, cut). */
+static size_t utf8_char(const unsigned char *s, uint32_t *cp) {
+        size_t n;
+        uint32_t c, min;
+        if (s[0] < 0x80) {
+                *cp = s[0];
+                return 1;
+        } else if (s[0] >= 0xc2 && s[0] <= 0xdf)
+                n = 2, c = s[0] & 0x1f, min = 0x80;
+        else if (s[0] >= 0xe0 && s[0] <= 0xef)
+                n = 3, c = s[0] & 0x0f, min = 0x800;
+        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+                n = 4, c = s[0] & 0x07, min = 0x10000;
+        else
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80) /* the NUL ends it too */
+                        return 0;
+                c = (c << 6) | (s[i] & 0x3f);
+        }
+        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+                return 0;
+        *cp = c;
+        return n;
+}
+
+char *str_terminal_safe(char *s) {
+        unsigned char *r = (unsigned char *) s, *w = r;
+        while (*r) {
+                uint32_t cp;
+                size_t n = utf8_char(r, &cp);
+                if (n == 0) {
+                        *w++ = '?';
+                        r++;
+                } else if (cp < 0x20 || cp == 0x7f) {
+                        *w++ = ' ';
+                        r++;
+                } else if (cp >= 0x80 && cp <= 0x9f) {
+                        *w++ = '?';
+                        r += n;
+                } else {
+                        memmove(w, r, n);
+                        w += n;
+                        r += n;
+                }
+        }
+        *w = 0;
+        return s;
+}
+
 size_t edit_distance(const char *a, const char *b) {
         size_t la = strlen(a), lb = strlen(b);
         _cleanup_free_ size_t *row = xcalloc(lb + 1, sizeof(size_t));

@@ -41,6 +41,12 @@ bool endswith(const char *s, const char *suffix);
 /* Strip leading and trailing white space in place; returns s. */
 char *strstrip(char *s);
 
+/* Text from outside (a guest's console) made safe to print on a terminal,
+ * in place; returns s. Valid UTF-8 other than controls is kept; C0
+ * controls and DEL become spaces, C1 controls (U+0080-U+009F: U+009B is
+ * CSI on the Linux console) and bytes that are not valid UTF-8 become '?'. */
+char *str_terminal_safe(char *s);
+
 /* Levenshtein distance, case-insensitive (for "did you mean"). */
 size_t edit_distance(const char *a, const char *b);
 

@@ -74,6 +74,19 @@ static void test_ready_line(void **state) {
         assert_int_equal(guest_ready_parse(UP_LINE("tethys", "none", UUID1), "tethys", UUID1, &g), 1);
         assert_string_equal(g.swap, "none");
         guest_ready_done(&g);
+        /* A guest's line cannot act on dom0's terminal: "failed x" with
+         * backspaces over it (which would show "none"), a C1 CSI (U+009B)
+         * and a raw 0x9b byte, SO, an answer-back request: printed as
+         * plain characters, and not "none". */
+        assert_int_equal(guest_ready_parse(GUEST_READY_PREFIX "io up after 48 s: multi-user; swap /dev/xvdb\xc2\x9b""2K 1k; "
+                                           "address eth0\x0e 10.0.2.16/24; ssh active\x1b[6n; failed bad\b\b\bnone\x9b; domain " UUID1 "\n",
+                                           "io", UUID1, &g),
+                         1);
+        assert_string_equal(g.swap, "/dev/xvdb?2K 1k");
+        assert_string_equal(g.address, "eth0  10.0.2.16/24");
+        assert_string_equal(g.ssh, "active [6n");
+        assert_string_equal(g.failed, "bad   none?");
+        guest_ready_done(&g);
         /* A cut line is nothing. */
         assert_int_equal(guest_ready_parse(GUEST_READY_PREFIX "io up after 48 s: multi-user; swap none; addr", "io", NULL, &g), 0);
         assert_int_equal(guest_ready_parse(GUEST_READY_PREFIX "io up after x s: multi-user; swap none", "io", NULL, &g), 0);
@@ -85,6 +98,10 @@ static void test_last_lines(void **state) {
         assert_int_equal(strv_length(l), 2);
         assert_string_equal(l[0], "b [0m");
         assert_string_equal(l[1], "c");
+        /* Accents kept; C1 controls, broken UTF-8 and backspaces not. */
+        _cleanup_strv_free_ char **c1 = console_last_lines("Démarré \xc2\x9b""2J\b\bNOT up \xe9\xff \xf0\x9f\x98\x80\n", 5);
+        assert_int_equal(strv_length(c1), 1);
+        assert_string_equal(c1[0], "Démarré ?2J  NOT up ?? \xf0\x9f\x98\x80");
         _cleanup_strv_free_ char **none = console_last_lines("", 5);
         assert_int_equal(strv_length(none), 0);
 }

@@ -45,6 +45,21 @@ static void test_paths(void **state) {
         assert_string_equal(strstrip(s), "x y");
 }
 
+static void test_terminal_safe(void **state) {
+        (void) state;
+        static const char *const cases[][2] = {
+                { "plain text: 10.0.2.16/24", "plain text: 10.0.2.16/24" },
+                { "é à ü € \xf0\x9f\x98\x80", "é à ü € \xf0\x9f\x98\x80" },  /* valid UTF-8 is kept */
+                { "a\bb\tc\x1b[2Jd\x7f", "a b c [2Jd " },                    /* C0 and DEL: spaces */
+                { "\xc2\x9b""2J \xc2\x85 \xc2\xa0", "?2J ? \xc2\xa0" },        /* C1 (CSI, NEL): '?', NBSP kept */
+                { "\x9b \xff \xc0\xaf \xe0\x80\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xe2\x82", "? ? ?? ??? ??? ???? ??" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *s = xstrdup(cases[i][0]);
+                assert_string_equal(str_terminal_safe(s), cases[i][1]);
+        }
+}
+
 static void test_edit_distance(void **state) {
         (void) state;
         assert_int_equal(edit_distance("Size", "Size"), 0);
@@ -104,7 +119,7 @@ static void test_log(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_strv),  cmocka_unit_test(test_paths), cmocka_unit_test(test_edit_distance),
+                cmocka_unit_test(test_strv),  cmocka_unit_test(test_paths), cmocka_unit_test(test_edit_distance), cmocka_unit_test(test_terminal_safe),
                 cmocka_unit_test(test_quote), cmocka_unit_test(test_files), cmocka_unit_test(test_log),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
