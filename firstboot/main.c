@@ -78,7 +78,9 @@ static void help(void) {
                "      --host DIR       plan: compare the profile with the host described in\n"
                "                       DIR (DIR/host, DIR/xen/NAME.cfg) instead of this one\n"
                "      --start-over     begin again over an unfinished install of another plan\n"
-               "                       (another profile, ISO or disks); implies --wipe\n"
+               "                       (another profile, ISO or disks), or format what the\n"
+               "                       profile preserves where no installed hyperion is\n"
+               "                       found; implies --wipe\n"
                "      --root DIR       where the new system is mounted while it is installed\n"
                "                       (default: /run/hyperion/target)\n"
                "      --wait SECONDS   how long 'report' waits for what it reports on\n"
@@ -218,7 +220,7 @@ static int make_plan(const Profile *p, Inventory *inv, Plan **ret, Journal *resu
         int r = arg_disks ? probe_paths(arg_disks, inv) : probe_system(inv);
         if (r < 0)
                 return r;
-        PlanOptions o = { .wipe = arg_wipe || arg_start_over, .unattended = unattended() };
+        PlanOptions o = { .wipe = arg_wipe || arg_start_over, .start_over = arg_start_over, .unattended = unattended() };
         _cleanup_strv_free_ char **errors = NULL, **ignored = NULL, **resumable = xcalloc(1, sizeof(char *));
         _cleanup_(plan_freep) Plan *layout = NULL;
         PlanOptions all = { .wipe = true, .layout_only = true };

@@ -213,6 +213,49 @@ static bool blank_planned_table(const PlanDisk *pd) {
 
 static void check_reinstall_wipe(PlanDisk *pd, const PlanOptions *o, char ***errors);
 
+/* The partitions of the disk that hold what the profile preserves: where a
+ * preserved partition is planned, with its size and kind; or with its
+ * filesystem's label; or a physical volume of its preserved group. NULL
+ * when none. */
+static char **preserved_found(const PlanDisk *pd) {
+        char **found = NULL;
+        for (size_t i = 0; i < pd->dev->n_parts; i++) {
+                const ProbedPart *y = &pd->dev->parts[i];
+                if (!y->fstype)
+                        continue;
+                for (size_t k = 0; k < pd->n_parts; k++) {
+                        const PlanPartition *x = &pd->parts[k];
+                        const Partition *pp = x->part;
+                        if (!pp->preserve)
+                                continue;
+                        /* The planned place, with what would be made there:
+                         * the profile's own layout, made before. Only
+                         * overlapping is not enough (an old system's root
+                         * where the storage will go is not the storage). */
+                        bool group = !isempty(pp->volume_group);
+                        bool placed = y->start == x->start && y->size == x->size &&
+                                      (group ? streq(y->fstype, "LVM2_member")
+                                             : pp->format > FS_NONE && streq(y->fstype, fs_type_to_string(pp->format)));
+                        bool labelled = !group && !isempty(y->label) && !isempty(pp->label) && streq(y->label, pp->label);
+                        bool member = group && y->vg && streq(y->vg, pp->volume_group);
+                        if (!placed && !labelled && !member)
+                                continue;
+                        char a[SIZE_BUF], b[SIZE_BUF];
+                        _cleanup_free_ char *what =
+                                y->vg ? (y->lvm.n_lvs ? xasprintf("a physical volume of volume group '%s' (%zu volumes)", y->vg, y->lvm.n_lvs)
+                                                      : xasprintf("a physical volume of volume group '%s'", y->vg))
+                                      : xasprintf("%s%s%s%s%s%s", y->fstype, isempty(y->label) ? "" : " '",
+                                                  strempty(y->label), isempty(y->label) ? "" : "'",
+                                                  y->fs_used ? ", used " : "", y->fs_used ? format_size_human(b, y->fs_used) : "");
+                        strv_consume(&found, xasprintf("partition %u of %s, %s: %s (the profile's %s/%s, Preserve=yes)", y->number,
+                                                       pd->dev->path, format_size_human(a, y->size), what, pd->disk->head.name,
+                                                       pp->head.name));
+                        break;
+                }
+        }
+        return found;
+}
+
 static void check_wipe(PlanDisk *pd, const PlanOptions *o, char ***errors) {
         if (pd->disk->use != DISK_FORMAT || !pd->dev || !disk_has_data(pd->dev))
                 return;
@@ -221,9 +264,23 @@ static void check_wipe(PlanDisk *pd, const PlanOptions *o, char ***errors) {
                 return;
         }
         _cleanup_free_ char *what = disk_contents(pd->dev);
+        _cleanup_strv_free_ char **kept = NULL;
         if ((strv_contains(o->resumable, pd->disk->head.name) && plan_disk_matches(pd)) || blank_planned_table(pd))
                 pd->resume = true;
-        else if (o->unattended && !disk_pinned(pd->disk))
+        else if (!o->layout_only && !o->start_over && (kept = preserved_found(pd))) {
+                /* Not an installed hyperion this profile reinstalls (no
+                 * finished journal: a reinstall cut before its own, another
+                 * profile's disks, a hand-made system), yet it holds what
+                 * the profile promises to keep: a first install would
+                 * format it. --wipe is not enough; only --start-over is. */
+                _cleanup_free_ char *list = strv_join(kept, "\n  ");
+                add_error(errors,
+                          "disk '%s' (%s) holds what the profile preserves, and this is not a reinstall (no finished install "
+                          "journal on the disk: a reinstall cut before it wrote its own, or another system's disk); a first "
+                          "install would format it, and lose:\n  %s\nnothing was written. --wipe never formats what is "
+                          "preserved: only --start-over does, and loses it",
+                          pd->disk->head.name, pd->dev->path, list);
+        } else if (o->unattended && !disk_pinned(pd->disk))
                 add_error(errors,
                           "disk '%s' is %s, which holds data (%s); an unattended install wipes a disk only when the profile pins it "
                           "with MatchSerial=, MatchWWN= or MatchById=",

@@ -157,6 +157,8 @@ typedef struct Plan {
 
 typedef struct PlanOptions {
         bool wipe;         /* --wipe: formatting a disk that holds data is allowed */
+        bool start_over;   /* --start-over: even what the profile preserves, where a
+                            * first install finds it (not an installed hyperion) */
         bool unattended;   /* hyperion.install=unattended */
         uint64_t seed;     /* of the filesystems' UUIDs (an interrupted install's, to resume) */
         char **resumable;  /* disks an interrupted install of this plan partitioned

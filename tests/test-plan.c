@@ -96,6 +96,36 @@ static void test_golden_plans(void **state) {
         assert_int_equal(failed, 0);
 }
 
+/* What a first install finds of the profile's preserved partitions is
+ * formatted only with --start-over (PlanOptions.start_over): then the plan
+ * is made, and wipes both disks. */
+static void test_start_over(void **state) {
+        (void) state;
+        _cleanup_free_ char *path = src_path("tests/data/plans/cut-reinstall-unattended.inv");
+        Inventory inv;
+        InventoryOptions io;
+        assert_int_equal(inventory_load(path, &inv, &io), 0);
+        Profile *p = load_profile(io.profile);
+        PlanOptions o = { .wipe = true };
+        Plan *plan = NULL;
+        _cleanup_strv_free_ char **errors = NULL;
+        assert_int_equal(plan_make(p, &inv, &o, &plan, &errors), -EINVAL);
+        assert_non_null(strstr(errors[0], "only --start-over does"));
+        strv_free(errors);
+        errors = NULL;
+        o.start_over = true;
+        assert_int_equal(plan_make(p, &inv, &o, &plan, &errors), 0);
+        unsigned wiped = 0;
+        for (size_t i = 0; i < plan->n_disks; i++)
+                wiped += plan->disks[i].wipe;
+        assert_int_equal(wiped, 2);
+        plan_free(plan);
+        profile_free(p);
+        free(io.profile);
+        strv_free(io.previous);
+        inventory_release(&inv);
+}
+
 /* The plan that only looks for an earlier install's journal (layout
  * only: no network card chosen) of a profile with a [Bridge]: the bridge's
  * file is in its steps, on no card, and nothing is left unset. */
@@ -252,7 +282,7 @@ int main(void) {
         log_set_level(LOG_LEVEL_ERROR + 1);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_golden_plans),
-                cmocka_unit_test(test_layout_only_bridges), cmocka_unit_test(test_every_order), cmocka_unit_test(test_seed_layout),
+                cmocka_unit_test(test_layout_only_bridges), cmocka_unit_test(test_start_over), cmocka_unit_test(test_every_order), cmocka_unit_test(test_seed_layout),
                 cmocka_unit_test(test_match_rules),  cmocka_unit_test(test_geometry),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
