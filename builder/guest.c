@@ -74,7 +74,7 @@ int stage_guest(Build *b) {
         }
         Sha256 s;
         sha256_init(&s);
-        sha256_update_str(&s, "guest/5");
+        sha256_update_str(&s, "guest/6");
         sha256_update_str(&s, b->code_sha256);
         sha256_update_str(&s, b->bootstrap_key);
         sha256_update_str(&s, b->profile->host.locale);

@@ -78,11 +78,13 @@ int guest_configure_root(const Profile *p, const Domain *d, const char *root) {
         _cleanup_free_ char *hosts = xasprintf("127.0.0.1\tlocalhost\n127.0.1.1\t%s\n\n"
                                                "::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
                                                name);
-        /* The swap is nofail: swap.target, and with it local-fs.target (its
-         * tmp.mount), the network and sshd, do not wait for udev's coldplug
-         * to announce xvdb (1-2 minutes of a loaded host under TCG). It is
-         * still waited for as long as it takes (DefaultDeviceTimeoutSec=
-         * infinity) and the ready line comes after it (the drop-in below). */
+        /* The swap is nofail (a failure to turn it on fails no target) and,
+         * by the tree's drop-in for dev-xvdb.swap (guestroot.c), not ordered
+         * before swap.target: local-fs.target (tmp.mount), the network and
+         * sshd do not wait for udev's coldplug to announce xvdb (1-2 minutes
+         * of a loaded host under TCG). It is still waited for as long as it
+         * takes (DefaultDeviceTimeoutSec=infinity) and the ready line comes
+         * after it (the drop-in below). */
         _cleanup_free_ char *fstab = xasprintf("# /etc/fstab of guest %s: written by hyperion-firstboot.\n"
                                                "/dev/xvda / ext4 errors=remount-ro 0 1\n%s",
                                                name,

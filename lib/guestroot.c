@@ -67,6 +67,15 @@ static const GuestFile guest_files[] = {
           "ExecStart=/bin/sh -c 'n=0; for v in /sys/bus/xen/devices/vif-*; do [ -e \"$v\" ] || continue;"
           " until [ -d \"$v/net\" ]; do [ $((n %% 30)) -eq 1 ] && echo \"hyperion: waiting for the interface of $v ($n s)\";"
           " sleep 1; n=$((n + 1)); done; done'\n" },
+        /* A swap unit is ordered before swap.target (a default dependency),
+         * nofail or not; tmp.mount after swap.target, local-fs.target after
+         * tmp.mount, and the network and sshd after that: without this, a
+         * guest's whole boot waits for udev's coldplug to announce xvdb. */
+        { "etc/systemd/system/dev-xvdb.swap.d/hyperion-guest.conf", 0644,
+          "# hyperion: the swap (xvdb, /etc/fstab) comes on as soon as udev announces the\n"
+          "# disk, and nothing of the boot waits for it: not ordered before swap.target.\n"
+          "# The ready line waits for it (hyperion-guest-ready.service.d/hyperion-swap.conf).\n"
+          "[Unit]\nDefaultDependencies=no\nConflicts=umount.target\nBefore=umount.target\n" },
         /* sshd -t before sshd: the same parse and host keys loaded twice, one
          * of the slowest steps of a guest's boot under TCG. sshd itself
          * refuses a bad configuration the same way (exit 255, not restarted);
