@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <linux/openat2.h>
 #include <libxl.h>
 #include <libxl_utils.h>
 #include <libxlutil.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -132,18 +135,85 @@ bool guest_is_made(const char *name) {
         return access(k, F_OK) == 0;
 }
 
+/* A file of a guest's root, copied to dst: its links resolved as the guest
+ * would (an absolute one from the guest's root, never out of it, never
+ * through /proc's magic links or onto another filesystem: openat2's
+ * RESOLVE_IN_ROOT), a regular file only, at most max bytes. A kept guest's
+ * root is the guest's: root in it may have made /initrd.img a link to a
+ * file of dom0 or a device node. */
+int guest_copy_file(const char *groot, const char *rel, const char *dst, uint64_t max) {
+        _cleanup_close_ int dirfd = open(groot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return log_error_errno(errno, "cannot open '%s': %m", groot);
+        struct open_how how = {
+                .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+        };
+        _cleanup_close_ int fd = (int) syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+        if (fd < 0)
+                return log_error_errno(errno, "the guest's /%s cannot be opened within its root: %m", rel);
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(errno, "cannot stat the guest's /%s: %m", rel);
+        if (!S_ISREG(st.st_mode))
+                return log_error_errno(EPERM, "the guest's /%s is not a regular file (mode %o): not copied", rel,
+                                       (unsigned) (st.st_mode & S_IFMT));
+        if ((uint64_t) st.st_size > max)
+                return log_error_errno(EFBIG, "the guest's /%s is %" PRIu64 " bytes, more than %" PRIu64 ": not copied", rel,
+                                       (uint64_t) st.st_size, max);
+        _cleanup_free_ char *tmp = xasprintf("%s.new", dst);
+        _cleanup_close_ int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (out < 0)
+                return log_error_errno(errno, "cannot create '%s': %m", tmp);
+        char buf[1 << 16];
+        uint64_t total = 0;
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return log_error_errno(errno, "cannot read the guest's /%s: %m", rel);
+                if (n == 0)
+                        break;
+                if ((total += (uint64_t) n) > max) {
+                        (void) unlink(tmp);
+                        return log_error_errno(EFBIG, "the guest's /%s grew past %" PRIu64 " bytes: not copied", rel, max);
+                }
+                for (ssize_t w = 0; w < n;) {
+                        ssize_t k = write(out, buf + w, (size_t) (n - w));
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k < 0) {
+                                int e = errno;
+                                (void) unlink(tmp);
+                                return log_error_errno(e, "cannot write '%s': %m", tmp);
+                        }
+                        w += k;
+                }
+        }
+        if (fsync(out) < 0 || rename(tmp, dst) < 0) {
+                int e = errno;
+                (void) unlink(tmp);
+                return log_error_errno(e, "cannot write '%s': %m", dst);
+        }
+        return 0;
+}
+
 int guest_copy_kernel(const char *root, const char *name, const char *groot) {
         _cleanup_free_ char *sub = xasprintf("%s/%s", GUEST_KERNEL_DIR, name);
         _cleanup_free_ char *dir = path_join(root, sub);
         int r = RUN(NULL, "mkdir", "-p", dir);
         if (r < 0)
                 return r;
-        static const char *const names[] = { "vmlinuz", "initrd.img" };
-        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-                /* Debian's /vmlinuz and /initrd.img links name the current ones. */
-                _cleanup_free_ char *src = path_join(groot, names[i]), *dst = path_join(dir, names[i]);
-                if ((r = RUN(NULL, "cp", "--dereference", src, dst)) < 0)
-                        return log_error_errno(r, "the guest archive has no /%s (is linux-image-amd64 in it?)", names[i]);
+        /* Debian's /vmlinuz and /initrd.img links name the current ones. */
+        static const struct { const char *name; uint64_t max; } files[] = {
+                { "vmlinuz", GUEST_KERNEL_MAX },
+                { "initrd.img", GUEST_INITRD_MAX },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *dst = path_join(dir, files[i].name);
+                if ((r = guest_copy_file(groot, files[i].name, dst, files[i].max)) < 0)
+                        return log_error_errno(r, "guest %s: no kernel copied from its root's /%s", name, files[i].name);
         }
         return 0;
 }
@@ -155,7 +225,10 @@ int guest_register_kept(const char *root, const Domain *d) {
         if (r < 0)
                 return r;
         log_info("guest %s: %s kept; its kernel read from it", d->head.name, disk);
-        if (mount(disk, mnt, fs_type_to_string(d->filesystem), MS_RDONLY, d->filesystem == FS_EXT4 ? "noload" : NULL) < 0)
+        /* The guest's filesystem: nothing of it runs, opens a device or
+         * gains a privilege in dom0. */
+        if (mount(disk, mnt, fs_type_to_string(d->filesystem), MS_RDONLY | MS_NODEV | MS_NOSUID | MS_NOEXEC,
+                  d->filesystem == FS_EXT4 ? "noload" : NULL) < 0)
                 return log_error_errno(errno, "cannot mount the kept '%s' read-only: %m", disk);
         r = guest_copy_kernel(root, d->head.name, mnt);
         umount_below(mnt);

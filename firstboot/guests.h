@@ -45,6 +45,12 @@ int guest_install_packages(const Domain *d, const char *groot);
 /* A kept guest: its kernel read from its root, mounted read-only. */
 int guest_register_kept(const char *root, const Domain *d);
 int guest_copy_kernel(const char *root, const char *name, const char *groot);
+/* What a guest's kernel and initrd may weigh: Debian's are 10 and 30-70 MiB. */
+#define GUEST_KERNEL_MAX (UINT64_C(128) << 20)
+#define GUEST_INITRD_MAX (UINT64_C(1) << 30)
+/* groot/rel (a guest's root: its links resolved within it), a regular file
+ * of at most max bytes, copied to dst. */
+int guest_copy_file(const char *groot, const char *rel, const char *dst, uint64_t max);
 /* /etc/xen/auto/NAME.cfg, the link xendomains starts at boot, made or removed. */
 int guest_autostart_link(const char *name, bool on);
 /* root/etc/xen/NAME.cfg, checked with libxlutil first. */

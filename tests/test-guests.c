@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,6 +62,41 @@ static void test_disk_specs(void **state) {
         assert_int_equal(strv_length(specs), 2);
         assert_string_equal(specs[0], "format=raw, vdev=xvda, access=rw, script=/usr/lib/hyperion/block, target=/dev/vg0/io-disk");
         assert_string_equal(specs[1], "format=raw, vdev=xvdb, access=rw, script=/usr/lib/hyperion/block, target=/dev/vg0/io-swap");
+}
+
+/* A file of a guest's root, read as the guest's (a kept guest's root is
+ * its own): its links resolved within that root, regular files only,
+ * bounded in size; a link to dom0's files or a device node copies nothing. */
+static void test_copy_file(void **state) {
+        (void) state;
+        _cleanup_free_ char *cwd = getcwd(NULL, 0);
+        assert_int_equal(RUN(NULL, "mkdir", "-p", "g/boot", "g/dev", "out"), 0);
+        assert_int_equal(write_file_atomic("secret", "dom0's secret\n", 14, 0600), 0);
+        assert_int_equal(write_file_atomic("g/boot/vmlinuz-1", "kernel", 6, 0644), 0);
+        assert_int_equal(symlink("boot/vmlinuz-1", "g/vmlinuz"), 0);
+        assert_int_equal(symlink("/boot/vmlinuz-1", "g/absolute"), 0);
+        _cleanup_free_ char *outside = xasprintf("%s/secret", cwd);
+        assert_int_equal(symlink(outside, "g/initrd.img"), 0);
+        assert_int_equal(symlink("../../../../secret", "g/up"), 0);
+        assert_int_equal(mkfifo("g/dev/fifo", 0600), 0);
+        assert_int_equal(symlink("dev/fifo", "g/fifo"), 0);
+
+        _cleanup_free_ char *got = NULL;
+        assert_int_equal(guest_copy_file("g", "vmlinuz", "out/vmlinuz", 1024), 0);
+        assert_int_equal(read_full_file("out/vmlinuz", &got, NULL), 0);
+        assert_string_equal(got, "kernel");
+        /* An absolute link is the guest's own path. */
+        assert_int_equal(guest_copy_file("g", "absolute", "out/absolute", 1024), 0);
+        /* Out of the root: resolved within it, where there is no such file. */
+        assert_int_equal(guest_copy_file("g", "initrd.img", "out/initrd.img", 1024), -ENOENT);
+        assert_int_equal(guest_copy_file("g", "up", "out/up", 1024), -ENOENT);
+        assert_int_equal(access("out/initrd.img", F_OK), -1);
+        assert_int_equal(access("out/up", F_OK), -1);
+        /* Not a regular file; too large. */
+        assert_int_equal(guest_copy_file("g", "fifo", "out/fifo", 1024), -EPERM);
+        assert_int_equal(guest_copy_file("g", "vmlinuz", "out/small", 5), -EFBIG);
+        assert_int_equal(access("out/small", F_OK), -1);
+        assert_int_equal(access("out/small.new", F_OK), -1);
 }
 
 static void test_root_into_image(void **state) {
@@ -128,7 +164,7 @@ int main(void) {
                 cmocka_unit_test(test_cfg_golden),
                 cmocka_unit_test(test_cfg_refused),
                 cmocka_unit_test(test_disk_specs),
-                cmocka_unit_test(test_root_into_image),
+                cmocka_unit_test(test_copy_file), cmocka_unit_test(test_root_into_image),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
