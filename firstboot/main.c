@@ -225,7 +225,20 @@ static int make_plan(const Profile *p, Inventory *inv, Plan **ret, Journal *resu
         _cleanup_(plan_freep) Plan *layout = NULL;
         PlanOptions all = { .wipe = true, .layout_only = true };
         _cleanup_free_ char *text = plan_make(p, inv, &all, &layout, &ignored) == 0 ? read_disk_journal(layout) : NULL;
+        _cleanup_strv_free_ char **found = NULL;
         Journal j = {};
+        if (!text && !arg_start_over && layout && (found = plan_found_layout(layout))) {
+                /* No journal, yet the profile's own table with what it
+                 * preserves in place: a reinstall cut while it formatted the
+                 * root. Reinstalled again from what the disks hold, keeping
+                 * it; what it formats needs --wipe, as nothing proves the
+                 * disks are this hyperion's (plan.c). */
+                log_info("no install journal on the disks, but they hold this profile's partition table and what it preserves: "
+                         "a reinstall cut while it formatted the root; planned again from the disks");
+                o.previous = found;
+                o.previous_found = true;
+                o.previous_derived = true;
+        }
         if (text && !arg_start_over) {
                 int jr = journal_parse(text, &j);
                 if (journal_finished(&j) && jr == 0 && j.layout[0]) {

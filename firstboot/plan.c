@@ -256,6 +256,55 @@ static char **preserved_found(const PlanDisk *pd) {
         return found;
 }
 
+static const ProbedPart *probed_part(const ProbedDisk *d, unsigned number);
+
+/* Does partition y hold what the profile's preserved partition x would? */
+static bool holds_preserved(const PlanPartition *x, const ProbedPart *y) {
+        const Partition *pp = x->part;
+        if (!y || y->start != x->start || y->size != x->size || !y->fstype)
+                return false;
+        if (!isempty(pp->volume_group))
+                return streq(y->fstype, "LVM2_member") && y->vg && streq(y->vg, pp->volume_group);
+        return pp->format > FS_NONE && streq(y->fstype, fs_type_to_string(pp->format)) && !isempty(y->uuid);
+}
+
+char **plan_found_layout(const Plan *layout) {
+        char **out = xcalloc(1, sizeof(char *));
+        _cleanup_strv_free_ char **groups = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; i < layout->n_disks; i++) {
+                const PlanDisk *pd = &layout->disks[i];
+                if (pd->disk->use != DISK_FORMAT || !pd->dev || !plan_disk_matches(pd))
+                        continue;
+                bool preserves = false, intact = true;
+                for (size_t j = 0; j < pd->n_parts; j++)
+                        if (pd->parts[j].part->preserve) {
+                                preserves = true;
+                                intact &= holds_preserved(&pd->parts[j], probed_part(pd->dev, pd->parts[j].number));
+                        }
+                if (!preserves || !intact)
+                        continue;
+                strv_consume(&out, xasprintf("disk %s %s %llu", pd->disk->head.name, table_type_to_string(pd->disk->table),
+                                             (unsigned long long) pd->dev->size));
+                for (size_t j = 0; j < pd->n_parts; j++) {
+                        const PlanPartition *x = &pd->parts[j];
+                        const ProbedPart *y = probed_part(pd->dev, x->number);
+                        strv_consume(&out, xasprintf("part %s/%s %u %llu %llu %s %s %s", pd->disk->head.name, x->part->head.name,
+                                                     x->number, (unsigned long long) y->start, (unsigned long long) y->size,
+                                                     y->fstype ? y->fstype : "-", isempty(y->uuid) ? "-" : y->uuid,
+                                                     x->part->preserve ? "preserve" : "new"));
+                        if (x->part->preserve && y->vg && y->lvm.vg && !strv_contains(groups, y->vg)) {
+                                strv_push(&groups, y->vg);
+                                strv_consume(&out, xasprintf("vg %s %llu preserve", y->vg, (unsigned long long) y->lvm.extent_size));
+                        }
+                }
+        }
+        if (!out[0]) {
+                free(out);
+                return NULL;
+        }
+        return out;
+}
+
 static void check_wipe(PlanDisk *pd, const PlanOptions *o, char ***errors) {
         if (pd->disk->use != DISK_FORMAT || !pd->dev || !disk_has_data(pd->dev))
                 return;
@@ -429,6 +478,7 @@ static void reinstall_disks(Plan *plan, const PlanOptions *o, char ***errors) {
         if (!o->previous)
                 return;
         plan->reinstall = true;
+        plan->derived = o->previous_derived;
         for (size_t i = 0; i < plan->n_disks; i++) {
                 PlanDisk *pd = &plan->disks[i];
                 if (pd->disk->use != DISK_FORMAT || !pd->dev || !pd->n_parts)
@@ -509,7 +559,7 @@ static void check_reinstall_wipe(PlanDisk *pd, const PlanOptions *o, char ***err
                 const PlanPartition *x = &pd->parts[j];
                 const ProbedPart *have = probed_part(pd->dev, x->number);
                 /* A preserved one is never formatted (or the plan was refused). */
-                if (x->keep || x->part->preserve || system_partition(x->part) || !have || !have->fstype)
+                if (x->keep || x->part->preserve || (system_partition(x->part) && !o->previous_derived) || !have || !have->fstype)
                         continue;
                 strv_consume(&lost, xasprintf("'%s' (%s%s%s)", x->part->head.name, have->fstype, isempty(x->part->mount) ? "" : " at ",
                                               strempty(x->part->mount)));
@@ -517,7 +567,18 @@ static void check_reinstall_wipe(PlanDisk *pd, const PlanOptions *o, char ***err
         if (!lost[0])
                 return;
         _cleanup_free_ char *list = strv_join(lost, ", ");
-        if (o->unattended && !disk_pinned(pd->disk))
+        if (o->previous_derived && ((o->unattended && !disk_pinned(pd->disk)) || (!o->unattended && !o->wipe)))
+                add_error(errors,
+                          "disk '%s' (%s) holds this profile's partition table and what it preserves, but no install journal (a "
+                          "reinstall cut while it formatted the root): nothing proves it is the hyperion this profile installed. "
+                          "The reinstall keeps what is preserved and formats %s; %s",
+                          pd->disk->head.name, pd->dev->path, list,
+                          o->unattended ? "an unattended install does so only when the profile pins the disk (MatchSerial=, "
+                                          "MatchWWN=, MatchById=)"
+                                        : "add --wipe to let it (--wipe never formats what is preserved)");
+        else if (o->previous_derived)
+                pd->wipe = true;
+        else if (o->unattended && !disk_pinned(pd->disk))
                 add_error(errors,
                           "disk '%s' (%s): the reinstall formats %s, which the profile does not preserve; an unattended install "
                           "formats it only when the profile pins the disk (MatchSerial=, MatchWWN=, MatchById=) or preserves it "
@@ -1504,7 +1565,11 @@ void plan_print(const Plan *plan, FILE *f) {
         const Profile *p = plan->profile;
         char a[SIZE_BUF], b[SIZE_BUF], c[SIZE_BUF];
         fprintf(f, "%s plan for host '%s' (profile '%s')\n", plan->reinstall ? "Reinstall" : "Install", p->host.hostname, p->name);
-        if (plan->reinstall)
+        if (plan->reinstall && plan->derived)
+                fprintf(f, "reinstall: over a hyperion whose install journal is gone (a reinstall cut while it formatted the root), "
+                           "recognised from its partition table and what the profile preserves; what the profile preserves is "
+                           "kept, the rest is made anew\n");
+        else if (plan->reinstall)
                 fprintf(f, "reinstall: over the hyperion installed on these disks; what the profile preserves is kept, the rest is "
                            "made anew\n");
         if (plan->storage_only)

@@ -147,6 +147,7 @@ typedef struct Plan {
         uint64_t seed;        /* of the UUIDs */
         char identity[65];    /* what an install journal of this plan carries */
         bool reinstall;       /* over an installed hyperion (PlanOptions.previous) */
+        bool derived;         /* ... recognised from its disks, its journal gone */
         char **layout;        /* what this install makes, for its journal (journal.h) */
         char **previous;      /* a reinstall: the installed layout, as it was found */
         struct SeatAssignment *seats; /* one a profile's seat: its devices (seat.h) */
@@ -169,7 +170,20 @@ typedef struct PlanOptions {
         bool previous_found; /* they come from a finished journal: its volumes are
                               * read again from the disks (an interrupted reinstall's
                               * "previous" lines are used as they are) */
+        bool previous_derived; /* no journal: they were read from the disks
+                                * (plan_found_layout), so nothing proves the
+                                * disks are this hyperion's: everything the
+                                * reinstall formats needs --wipe (pinned disks,
+                                * unattended) */
 } PlanOptions;
+
+/* The installed layout ("previous" lines, journal.h) that the disks of a
+ * layout-only plan show where no journal is left (a reinstall cut while its
+ * root was formatted): each disk to format whose partition table is the
+ * plan's and whose preserved partitions hold their filesystem or the
+ * physical volume of their group, with what the disk holds; NULL when no
+ * disk does. */
+char **plan_found_layout(const Plan *layout);
 
 /* 0 and *ret, or -EINVAL with every reason in *errors. */
 int plan_make(const Profile *p, const Inventory *inv, const PlanOptions *o, Plan **ret, char ***errors);

@@ -126,6 +126,52 @@ static void test_start_over(void **state) {
         inventory_release(&inv);
 }
 
+/* A reinstall cut while it formatted the root leaves no journal: the
+ * disks' own layout (the profile's table, what it preserves in place) is
+ * found, and the reinstall planned again from it keeps storage and vg0;
+ * unattended on disks the profile does not pin, or without --wipe, what it
+ * formats is refused. */
+static void test_found_layout(void **state) {
+        (void) state;
+        _cleanup_free_ char *path = src_path("tests/data/plans/cut-reinstall-unattended.inv");
+        Inventory inv;
+        InventoryOptions io;
+        assert_int_equal(inventory_load(path, &inv, &io), 0);
+        Profile *p = load_profile(io.profile);
+        PlanOptions all = { .wipe = true, .layout_only = true };
+        Plan *layout = NULL, *plan = NULL;
+        _cleanup_strv_free_ char **errors = NULL, **found = NULL;
+        assert_int_equal(plan_make(p, &inv, &all, &layout, &errors), 0);
+        assert_non_null(found = plan_found_layout(layout));
+        assert_true(strv_contains(found, "disk system gpt 1000204886016"));
+        assert_true(strv_contains(found, "part system/storage 5 25233981440 974970159104 ext4 3e0f4051-6273-4d84-be95-0f1a2b3c4d5e preserve"));
+        assert_true(strv_contains(found, "part system/root 3 537919488 16106127360 ext4 1c8d2e3f-4051-4b62-9c73-8d9e0f1a2b3c new"));
+        assert_true(strv_contains(found, "part vms/pv 1 1048576 500106788864 LVM2_member - preserve"));
+        plan_free(layout);
+
+        PlanOptions o = { .unattended = true, .previous = found, .previous_found = true, .previous_derived = true };
+        strv_free(errors);
+        errors = NULL;
+        assert_int_equal(plan_make(p, &inv, &o, &plan, &errors), -EINVAL);
+        assert_non_null(strstr(errors[0], "disk 'system' (/dev/sdb) holds this profile's partition table and what it preserves, but no "
+                                          "install journal"));
+        assert_non_null(strstr(errors[0], "an unattended install does so only when the profile pins the disk"));
+        strv_free(errors);
+        errors = NULL;
+        o.unattended = false;
+        o.wipe = true;
+        assert_int_equal(plan_make(p, &inv, &o, &plan, &errors), 0);
+        assert_true(plan->reinstall && plan->derived);
+        assert_null(plan_find_step(plan, "format system/storage"));
+        assert_null(plan_find_step(plan, "pv vms/pv"));
+        assert_non_null(plan_find_step(plan, "format system/root"));
+        plan_free(plan);
+        profile_free(p);
+        free(io.profile);
+        strv_free(io.previous);
+        inventory_release(&inv);
+}
+
 /* The plan that only looks for an earlier install's journal (layout
  * only: no network card chosen) of a profile with a [Bridge]: the bridge's
  * file is in its steps, on no card, and nothing is left unset. */
@@ -282,7 +328,7 @@ int main(void) {
         log_set_level(LOG_LEVEL_ERROR + 1);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_golden_plans),
-                cmocka_unit_test(test_layout_only_bridges), cmocka_unit_test(test_start_over), cmocka_unit_test(test_every_order), cmocka_unit_test(test_seed_layout),
+                cmocka_unit_test(test_layout_only_bridges), cmocka_unit_test(test_start_over), cmocka_unit_test(test_found_layout), cmocka_unit_test(test_every_order), cmocka_unit_test(test_seed_layout),
                 cmocka_unit_test(test_match_rules),  cmocka_unit_test(test_geometry),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
