@@ -53,6 +53,36 @@ static char *plan_text(const Profile *p, const Inventory *inv, const PlanOptions
         return buf;
 }
 
+/* One case: an inventory of tests/data/plans and the profile it names. */
+typedef struct Case {
+        Inventory inv;
+        InventoryOptions io;
+        Profile *p;
+} Case;
+
+static void case_load(Case *c, const char *rel) {
+        _cleanup_free_ char *path = src_path(rel);
+        assert_int_equal(inventory_load(path, &c->inv, &c->io), 0);
+        c->p = load_profile(c->io.profile);
+}
+
+static void case_release(Case *c) {
+        profile_free(c->p);
+        free(c->io.profile);
+        strv_free(c->io.previous);
+        inventory_release(&c->inv);
+}
+
+/* plan_make refuses: its reasons. */
+static char **plan_refused(Case *c, const PlanOptions *o) {
+        Plan *plan = NULL;
+        char **errors = NULL;
+        assert_int_equal(plan_make(c->p, &c->inv, o, &plan, &errors), -EINVAL);
+        assert_null(plan);
+        assert_non_null(errors[0]);
+        return errors;
+}
+
 static void test_golden_plans(void **state) {
         (void) state;
         _cleanup_free_ char *dir = src_path("tests/data/plans");
@@ -101,29 +131,19 @@ static void test_golden_plans(void **state) {
  * is made, and wipes both disks. */
 static void test_start_over(void **state) {
         (void) state;
-        _cleanup_free_ char *path = src_path("tests/data/plans/cut-reinstall-unattended.inv");
-        Inventory inv;
-        InventoryOptions io;
-        assert_int_equal(inventory_load(path, &inv, &io), 0);
-        Profile *p = load_profile(io.profile);
+        Case c;
+        case_load(&c, "tests/data/plans/cut-reinstall-unattended.inv");
         PlanOptions o = { .wipe = true };
-        Plan *plan = NULL;
-        _cleanup_strv_free_ char **errors = NULL;
-        assert_int_equal(plan_make(p, &inv, &o, &plan, &errors), -EINVAL);
+        _cleanup_strv_free_ char **errors = plan_refused(&c, &o), **none = NULL;
         assert_non_null(strstr(errors[0], "only --start-over does"));
-        strv_free(errors);
-        errors = NULL;
         o.start_over = true;
-        assert_int_equal(plan_make(p, &inv, &o, &plan, &errors), 0);
+        _cleanup_(plan_freep) Plan *plan = NULL;
+        assert_int_equal(plan_make(c.p, &c.inv, &o, &plan, &none), 0);
         unsigned wiped = 0;
         for (size_t i = 0; i < plan->n_disks; i++)
                 wiped += plan->disks[i].wipe;
         assert_int_equal(wiped, 2);
-        plan_free(plan);
-        profile_free(p);
-        free(io.profile);
-        strv_free(io.previous);
-        inventory_release(&inv);
+        case_release(&c);
 }
 
 /* A reinstall cut while it formatted the root leaves no journal: the
@@ -133,43 +153,31 @@ static void test_start_over(void **state) {
  * formats is refused. */
 static void test_found_layout(void **state) {
         (void) state;
-        _cleanup_free_ char *path = src_path("tests/data/plans/cut-reinstall-unattended.inv");
-        Inventory inv;
-        InventoryOptions io;
-        assert_int_equal(inventory_load(path, &inv, &io), 0);
-        Profile *p = load_profile(io.profile);
+        Case c;
+        case_load(&c, "tests/data/plans/cut-reinstall-unattended.inv");
         PlanOptions all = { .wipe = true, .layout_only = true };
-        Plan *layout = NULL, *plan = NULL;
-        _cleanup_strv_free_ char **errors = NULL, **found = NULL;
-        assert_int_equal(plan_make(p, &inv, &all, &layout, &errors), 0);
+        _cleanup_(plan_freep) Plan *layout = NULL, *plan = NULL;
+        _cleanup_strv_free_ char **none = NULL, **none2 = NULL, **found = NULL;
+        assert_int_equal(plan_make(c.p, &c.inv, &all, &layout, &none), 0);
         assert_non_null(found = plan_found_layout(layout));
         assert_true(strv_contains(found, "disk system gpt 1000204886016"));
         assert_true(strv_contains(found, "part system/storage 5 25233981440 974970159104 ext4 3e0f4051-6273-4d84-be95-0f1a2b3c4d5e preserve"));
         assert_true(strv_contains(found, "part system/root 3 537919488 16106127360 ext4 1c8d2e3f-4051-4b62-9c73-8d9e0f1a2b3c new"));
         assert_true(strv_contains(found, "part vms/pv 1 1048576 500106788864 LVM2_member - preserve"));
-        plan_free(layout);
 
         PlanOptions o = { .unattended = true, .previous = found, .previous_found = true, .previous_derived = true };
-        strv_free(errors);
-        errors = NULL;
-        assert_int_equal(plan_make(p, &inv, &o, &plan, &errors), -EINVAL);
+        _cleanup_strv_free_ char **errors = plan_refused(&c, &o);
         assert_non_null(strstr(errors[0], "disk 'system' (/dev/sdb) holds this profile's partition table and what it preserves, but no "
                                           "install journal"));
         assert_non_null(strstr(errors[0], "an unattended install does so only when the profile pins the disk"));
-        strv_free(errors);
-        errors = NULL;
         o.unattended = false;
         o.wipe = true;
-        assert_int_equal(plan_make(p, &inv, &o, &plan, &errors), 0);
+        assert_int_equal(plan_make(c.p, &c.inv, &o, &plan, &none2), 0);
         assert_true(plan->reinstall && plan->derived);
         assert_null(plan_find_step(plan, "format system/storage"));
         assert_null(plan_find_step(plan, "pv vms/pv"));
         assert_non_null(plan_find_step(plan, "format system/root"));
-        plan_free(plan);
-        profile_free(p);
-        free(io.profile);
-        strv_free(io.previous);
-        inventory_release(&inv);
+        case_release(&c);
 }
 
 /* The plan that only looks for an earlier install's journal (layout
