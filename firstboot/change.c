@@ -781,9 +781,14 @@ static int make_volume(Apply *a, const char *group, const char *name, uint64_t s
  * process that looks after the guest lives in a unit of its own, not in
  * the admin's session. */
 static int start_guest(const char *name) {
-        _cleanup_free_ char *unit = xasprintf("hyperion-guest-%s.service", name);
-        (void) RUN(&(RunOptions) { .quiet = true }, "systemctl", "stop", "--quiet", unit);
-        (void) RUN(&(RunOptions) { .quiet = true }, "systemctl", "reset-failed", "--quiet", unit);
+        _cleanup_free_ char *unit = xasprintf("hyperion-guest-%s.service", name), *state = NULL;
+        /* The unit of an earlier apply, if there is one: systemctl says
+         * "Unit ... not loaded" on stopping one that is not. */
+        (void) RUN(&(RunOptions) { .capture = &state }, "systemctl", "show", "--property=LoadState", "--value", unit);
+        if (state && streq(strstrip(state), "loaded")) {
+                (void) RUN(&(RunOptions) { .quiet = true }, "systemctl", "stop", "--quiet", unit);
+                (void) RUN(&(RunOptions) { .quiet = true }, "systemctl", "reset-failed", "--quiet", unit);
+        }
         _cleanup_free_ char *desc = xasprintf("--description=Hyperion guest %s: created by hyperion-firstboot apply", name);
         _cleanup_free_ char *u = xasprintf("--unit=%s", unit);
         return RUN(NULL, "systemd-run", "--quiet", u, desc, "--service-type=oneshot", "--remain-after-exit", "--property=KillMode=process",
