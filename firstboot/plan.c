@@ -213,6 +213,32 @@ static bool blank_planned_table(const PlanDisk *pd) {
 
 static void check_reinstall_wipe(PlanDisk *pd, const PlanOptions *o, char ***errors);
 
+static const ProbedPart *probed_part(const ProbedDisk *d, unsigned number) {
+        for (size_t i = 0; d && i < d->n_parts; i++)
+                if (d->parts[i].number == number)
+                        return &d->parts[i];
+        return NULL;
+}
+
+/* A "part" line of a layout (journal.h): DISK/NAME NUMBER START SIZE FS UUID preserve|new. */
+static char *layout_part_line(const PlanDisk *pd, const PlanPartition *x, uint64_t start, uint64_t size, const char *fs, const char *uuid) {
+        return xasprintf("part %s/%s %u %llu %llu %s %s %s", pd->disk->head.name, x->part->head.name, x->number,
+                         (unsigned long long) start, (unsigned long long) size, isempty(fs) ? "-" : fs, isempty(uuid) ? "-" : uuid,
+                         x->part->preserve ? "preserve" : "new");
+}
+
+/* Does partition y sit where the profile puts partition x, and hold what
+ * x would (its filesystem, or an LVM physical volume)? The profile's own
+ * layout, made before: only overlapping is not enough (an old system's
+ * root where the storage will go is not the storage). */
+static bool at_planned_place(const PlanPartition *x, const ProbedPart *y) {
+        const Partition *pp = x->part;
+        if (!y || !y->fstype || y->start != x->start || y->size != x->size)
+                return false;
+        return !isempty(pp->volume_group) ? streq(y->fstype, "LVM2_member")
+                                          : pp->format > FS_NONE && streq(y->fstype, fs_type_to_string(pp->format));
+}
+
 /* The partitions of the disk that hold what the profile preserves: where a
  * preserved partition is planned, with its size and kind; or with its
  * filesystem's label; or a physical volume of its preserved group. NULL
@@ -228,17 +254,10 @@ static char **preserved_found(const PlanDisk *pd) {
                         const Partition *pp = x->part;
                         if (!pp->preserve)
                                 continue;
-                        /* The planned place, with what would be made there:
-                         * the profile's own layout, made before. Only
-                         * overlapping is not enough (an old system's root
-                         * where the storage will go is not the storage). */
                         bool group = !isempty(pp->volume_group);
-                        bool placed = y->start == x->start && y->size == x->size &&
-                                      (group ? streq(y->fstype, "LVM2_member")
-                                             : pp->format > FS_NONE && streq(y->fstype, fs_type_to_string(pp->format)));
                         bool labelled = !group && !isempty(y->label) && !isempty(pp->label) && streq(y->label, pp->label);
                         bool member = group && y->vg && streq(y->vg, pp->volume_group);
-                        if (!placed && !labelled && !member)
+                        if (!at_planned_place(x, y) && !labelled && !member)
                                 continue;
                         char a[SIZE_BUF], b[SIZE_BUF];
                         _cleanup_free_ char *what =
@@ -256,16 +275,12 @@ static char **preserved_found(const PlanDisk *pd) {
         return found;
 }
 
-static const ProbedPart *probed_part(const ProbedDisk *d, unsigned number);
-
-/* Does partition y hold what the profile's preserved partition x would? */
+/* Does partition y hold what the profile's preserved partition x would, as
+ * a reinstall keeps it: a filesystem with its UUID, a PV of its group? */
 static bool holds_preserved(const PlanPartition *x, const ProbedPart *y) {
-        const Partition *pp = x->part;
-        if (!y || y->start != x->start || y->size != x->size || !y->fstype)
+        if (!at_planned_place(x, y))
                 return false;
-        if (!isempty(pp->volume_group))
-                return streq(y->fstype, "LVM2_member") && y->vg && streq(y->vg, pp->volume_group);
-        return pp->format > FS_NONE && streq(y->fstype, fs_type_to_string(pp->format)) && !isempty(y->uuid);
+        return !isempty(x->part->volume_group) ? y->vg && streq(y->vg, x->part->volume_group) : !isempty(y->uuid);
 }
 
 char **plan_found_layout(const Plan *layout) {
@@ -288,10 +303,7 @@ char **plan_found_layout(const Plan *layout) {
                 for (size_t j = 0; j < pd->n_parts; j++) {
                         const PlanPartition *x = &pd->parts[j];
                         const ProbedPart *y = probed_part(pd->dev, x->number);
-                        strv_consume(&out, xasprintf("part %s/%s %u %llu %llu %s %s %s", pd->disk->head.name, x->part->head.name,
-                                                     x->number, (unsigned long long) y->start, (unsigned long long) y->size,
-                                                     y->fstype ? y->fstype : "-", isempty(y->uuid) ? "-" : y->uuid,
-                                                     x->part->preserve ? "preserve" : "new"));
+                        strv_consume(&out, layout_part_line(pd, x, y->start, y->size, y->fstype, y->uuid));
                         if (x->part->preserve && y->vg && y->lvm.vg && !strv_contains(groups, y->vg)) {
                                 strv_push(&groups, y->vg);
                                 strv_consume(&out, xasprintf("vg %s %llu preserve", y->vg, (unsigned long long) y->lvm.extent_size));
@@ -416,13 +428,6 @@ static uint64_t word_u64(char **w, size_t i) {
 
 static const char *word(char **w, size_t i) {
         return i < strv_length(w) ? w[i] : "";
-}
-
-static const ProbedPart *probed_part(const ProbedDisk *d, unsigned number) {
-        for (size_t i = 0; d && i < d->n_parts; i++)
-                if (d->parts[i].number == number)
-                        return &d->parts[i];
-        return NULL;
 }
 
 /* What a first install makes anew on every run anyway: reformatting it on a
@@ -972,10 +977,7 @@ static void plan_layout(Plan *plan) {
                         const char *fs = x->part->type == PART_LVM ? "LVM2_member"
                                          : x->part->format == FS_NONE ? "-"
                                                                       : fs_type_to_string(x->part->format);
-                        strv_consume(&plan->layout, xasprintf("part %s/%s %u %llu %llu %s %s %s", pd->disk->head.name,
-                                                              x->part->head.name, x->number, (unsigned long long) x->start,
-                                                              (unsigned long long) x->size, fs, isempty(x->uuid) ? "-" : x->uuid,
-                                                              x->part->preserve ? "preserve" : "new"));
+                        strv_consume(&plan->layout, layout_part_line(pd, x, x->start, x->size, fs, x->uuid));
                 }
         }
         for (size_t g = 0; g < plan->n_groups; g++) {

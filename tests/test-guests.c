@@ -87,6 +87,10 @@ static void test_copy_file(void **state) {
         assert_string_equal(got, "kernel");
         /* An absolute link is the guest's own path. */
         assert_int_equal(guest_copy_file("g", "absolute", "out/absolute", 1024), 0);
+        free(got);
+        got = NULL;
+        assert_int_equal(read_full_file("out/absolute", &got, NULL), 0);
+        assert_string_equal(got, "kernel");
         /* Out of the root: resolved within it, where there is no such file. */
         assert_int_equal(guest_copy_file("g", "initrd.img", "out/initrd.img", 1024), -ENOENT);
         assert_int_equal(guest_copy_file("g", "up", "out/up", 1024), -ENOENT);
